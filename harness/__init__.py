@@ -1,0 +1,1 @@
+"""The kata harness: catalog, pytest plugin, local services, evidence and the CLI."""

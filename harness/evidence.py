@@ -1,0 +1,259 @@
+"""Assertions about *how* the learner's code ran, with messages written for a learner.
+
+Deterministic evidence comes first (how many requests the service saw in flight at
+once, what the heartbeat saw); the clock comes second, with wide ratio gaps:
+the sequential time is at least 3x the bound, and the bound at least 2x the ideal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.services import Call, FakeService
+
+BAR = "█"
+CUT = "✗"  # a request the client abandoned
+
+
+# --- the clock ---------------------------------------------------------------------
+@dataclass
+class Stopwatch:
+    started: float = field(default_factory=time.perf_counter)
+    stopped: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        end = self.stopped if self.stopped is not None else time.perf_counter()
+        return end - self.started
+
+
+@contextmanager
+def stopwatch() -> Iterator[Stopwatch]:
+    watch = Stopwatch()
+    try:
+        yield watch
+    finally:
+        watch.stopped = time.perf_counter()
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A wall-clock bound stated as ratios of the intended latency.
+
+    ``ideal`` is the critical path when the work overlaps, ``sequential`` the time
+    when it runs one piece at a time. The bound sits at ``slack`` x ideal, and the
+    constructor refuses a workload whose sequential time is not 3x that bound: such a
+    test could not tell the two apart on a noisy machine.
+    """
+
+    ideal: float
+    sequential: float
+    slack: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.slack < 2.0:
+            raise ValueError(f"the bound must be at least 2x the ideal, got {self.slack}x")
+        if self.sequential < 3 * self.bound:
+            raise ValueError(
+                f"workload too small to judge: sequential {self.sequential:.2f} s is not "
+                f"3x the bound {self.bound:.2f} s; add requests or latency"
+            )
+
+    @property
+    def bound(self) -> float:
+        return self.slack * self.ideal
+
+
+# --- the request timeline ----------------------------------------------------------------
+def draw_timeline(calls: list[Call], width: int = 30) -> str:
+    """The requests as a small text chart, one row each, so a staircase shows."""
+    if not calls:
+        return "    (the service saw no requests)"
+    start = min(c.started for c in calls)
+    end = max((c.ended if c.ended is not None else c.started) for c in calls)
+    scale = width / max(end - start, 1e-9)
+    label_width = min(max(len(c.label) for c in calls), 28)
+    rows = []
+    for call in calls:
+        first = int((call.started - start) * scale)
+        finish = call.ended if call.ended is not None else end
+        last = max(first + 1, round((finish - start) * scale))
+        bar = " " * first + BAR * (last - first)
+        mark = f" {CUT} abandoned" if call.outcome == "abandoned" else ""
+        rows.append(
+            f"    {call.label[:label_width]:<{label_width}} |{bar:<{width}}| "
+            f"{call.started - start:4.2f}–{finish - start:4.2f} s{mark}"
+        )
+    return "\n".join(rows)
+
+
+def _requests(n: int) -> str:
+    return f"{n} request" + ("" if n == 1 else "s")
+
+
+def assert_ran_concurrently(
+    service: FakeService,
+    *,
+    budget: Budget,
+    expected_requests: int,
+    min_in_flight: int | None = None,
+) -> None:
+    """The service saw the requests overlap, and the whole batch took about the ideal.
+
+    Evidence in order: the number of requests (so a missing one is named first), the
+    peak in flight seen by the server (deterministic), then the server-side span from
+    the first request's start to the last one's end against ``budget.bound``.
+    """
+    __tracebackhide__ = True
+    calls = service.calls
+    timeline = draw_timeline(calls)
+    if len(calls) != expected_requests:
+        raise AssertionError(
+            f"the service expected {_requests(expected_requests)} but saw "
+            f"{len(calls)}:\n{timeline}"
+        )
+    want = expected_requests if min_in_flight is None else min_in_flight
+    span = service.span()
+    if service.peak_in_flight == 1 and want > 1:
+        raise AssertionError(
+            f"your {_requests(len(calls))} ran one at a time: {span:.2f} s "
+            f"(together they take ≈ {budget.ideal:.2f} s)\n{timeline}\n"
+            "Each request waited for the one before it. Start them all, then await "
+            "them together (asyncio.gather or a TaskGroup)."
+        )
+    if service.peak_in_flight < want:
+        raise AssertionError(
+            f"at most {service.peak_in_flight} of your {_requests(len(calls))} were in "
+            f"flight at once; expected {want}: {span:.2f} s (together ≈ "
+            f"{budget.ideal:.2f} s)\n{timeline}"
+        )
+    if span > budget.bound:
+        raise AssertionError(
+            f"your {_requests(len(calls))} overlapped but took {span:.2f} s, more than "
+            f"{budget.bound:.2f} s (ideal ≈ {budget.ideal:.2f} s). Something between "
+            f"them waits: look for an await or a blocking call inside the loop.\n{timeline}"
+        )
+
+
+# --- the event loop's heartbeat -------------------------------------------------------------
+@dataclass
+class Stall:
+    """The loop missed its heartbeat for ``seconds``; ``where`` is the learner's line."""
+
+    seconds: float
+    where: str | None
+
+
+class LoopMonitor:
+    """A heartbeat task on the loop plus a watchdog thread that looks at the stack.
+
+    The heartbeat ticks every ``tick`` seconds; the largest gap between ticks is the
+    loop's worst lag. When the heartbeat is late by more than ``threshold``, the
+    watchdog samples the loop thread's stack and remembers the deepest line from the
+    learner's file, so a stall can be blamed on ``kata.py:14``.
+    """
+
+    def __init__(self, kata_file: Path | str, *, tick: float = 0.005, threshold: float = 0.05):
+        self.kata_file = str(Path(kata_file).resolve())
+        self.tick = tick
+        self.threshold = threshold
+        self.max_lag = 0.0
+        self.stalls: list[Stall] = []
+        self._last_beat = time.perf_counter()
+        self._blamed: str | None = None
+        self._running = False
+        self._task: asyncio.Task[None] | None = None
+        self._watchdog: threading.Thread | None = None
+        self._loop_thread = threading.get_ident()
+
+    async def __aenter__(self) -> LoopMonitor:
+        self._loop_thread = threading.get_ident()
+        self._running = True
+        self._last_beat = time.perf_counter()
+        self._task = asyncio.create_task(self._beat(), name="heartbeat")
+        self._watchdog = threading.Thread(target=self._watch, name="watchdog", daemon=True)
+        self._watchdog.start()
+        await asyncio.sleep(0)  # let the first beat happen before the learner's code
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._running = False
+        assert self._task is not None and self._watchdog is not None
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        self._note_gap(time.perf_counter() - self._last_beat)
+        self._watchdog.join()
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick)
+            now = time.perf_counter()
+            self._note_gap(now - self._last_beat - self.tick)
+            self._last_beat = now
+
+    def _note_gap(self, lag: float) -> None:
+        self.max_lag = max(self.max_lag, lag)
+        if lag > self.threshold:
+            self.stalls.append(Stall(lag, self._blamed))
+        self._blamed = None
+
+    def _watch(self) -> None:
+        while self._running:
+            time.sleep(self.threshold / 2)
+            late = time.perf_counter() - self._last_beat - self.tick
+            if late > self.threshold and self._blamed is None:
+                self._blamed = self._learner_line()
+
+    def _learner_line(self) -> str | None:
+        frame = sys._current_frames().get(self._loop_thread)
+        while frame is not None:
+            if frame.f_code.co_filename == self.kata_file:
+                return f"{Path(self.kata_file).name}:{frame.f_lineno} in {frame.f_code.co_name}()"
+            frame = frame.f_back
+        return None
+
+    @property
+    def worst(self) -> Stall | None:
+        return max(self.stalls, key=lambda s: s.seconds, default=None)
+
+
+def assert_loop_stayed_responsive(monitor: LoopMonitor, *, max_lag: float) -> None:
+    """The heartbeat never waited longer than ``max_lag`` while the learner's code ran."""
+    __tracebackhide__ = True
+    if monitor.max_lag <= max_lag:
+        return
+    worst = monitor.worst
+    where = f" by {worst.where}" if worst and worst.where else ""
+    raise AssertionError(
+        f"the event loop was blocked {monitor.max_lag:.2f} s{where}: a heartbeat task "
+        f"that should tick every {monitor.tick * 1000:.0f} ms could not run "
+        f"(allowed lag {max_lag:.2f} s). Blocking and CPU-heavy calls must leave the "
+        "loop: await asyncio.to_thread(...) or loop.run_in_executor(...)."
+    )
+
+
+# --- results --------------------------------------------------------------------------------
+def assert_result(got: object, expected: object, *, call: str) -> None:
+    """``got`` equals ``expected``; a coroutine object instead of a value is named."""
+    __tracebackhide__ = True
+    if inspect.isawaitable(got):
+        if inspect.iscoroutine(got):
+            got.close()  # it will never run; closing it keeps the warning out of later tests
+        raise AssertionError(
+            f"{call} returned {type(got).__name__} {got!r}, not its result. A coroutine "
+            "only runs when something awaits it: `await` it inside an `async def`, or "
+            "run it with asyncio.run(...) from a plain function."
+        )
+    if got != expected:
+        raise AssertionError(f"{call} returned {got!r}; expected {expected!r}")
