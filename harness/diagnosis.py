@@ -36,16 +36,27 @@ Usual causes of a hang:
   - a lock acquired and never released"""
 
 
-def learner_line(frame: FrameType | None, kata_file: str) -> str | None:
-    """``kata.py:14`` for the innermost frame of ``frame``'s stack in the learner's file."""
-    while frame is not None:
+def learner_chain(frame: FrameType | None, kata_file: str, limit: int = 3) -> str | None:
+    """``kata.py:14, called from kata.py:30``: the learner's frames, innermost first."""
+    lines = []
+    while frame is not None and len(lines) < limit:
         if frame.f_code.co_filename == kata_file:
-            return f"{Path(kata_file).name}:{frame.f_lineno}"
+            lines.append(f"{Path(kata_file).name}:{frame.f_lineno}")
         frame = frame.f_back
-    return None
+    return ", called from ".join(lines) or None
 
 
 # --- blocking calls ------------------------------------------------------------------
+FIXES = {
+    "time.sleep": "Use await asyncio.sleep(...) instead.",
+    "lock.acquire": (
+        "It waits on a thread (e.g. future.result() or thread.join()): "
+        "await asyncio.wrap_future(...) or use asyncio.to_thread(...) instead."
+    ),
+}
+FIX_OTHER = "Use await asyncio.to_thread(...) (or an async library) instead."
+
+
 @dataclass
 class BlockingCall:
     function: str
@@ -53,12 +64,9 @@ class BlockingCall:
 
     def explain(self) -> str:
         at = f" at {self.where}" if self.where else ""
-        fix = "await asyncio.sleep(...)" if self.function == "time.sleep" else (
-            "await asyncio.to_thread(...) (or an async library)"
-        )
         return (
             f"the event loop was blocked by {self.function}{at}. While it runs, no other "
-            f"task can make progress. Use {fix} instead."
+            f"task can make progress. {FIXES.get(self.function, FIX_OTHER)}"
         )
 
 
@@ -78,7 +86,7 @@ class BlockingGuard:
             # gather(return_exceptions=True)) is still reported.
             def __init__(self, func: str) -> None:
                 super().__init__(func)
-                where = learner_line(sys._getframe(1), guard.kata_file)
+                where = learner_chain(sys._getframe(1), guard.kata_file)
                 guard.seen.append(BlockingCall(func, where))
 
         original = _bb.BlockingError
@@ -127,6 +135,19 @@ def unfinished_stub(error: BaseException, kata_file: str) -> str | None:
 
 
 # --- hangs -------------------------------------------------------------------------------------
+def _await_chain(awaitable: object) -> Iterator[FrameType]:
+    """The frames of a suspended coroutine and of everything it awaits, outermost first.
+
+    ``Task.get_stack()`` gives only the task's own coroutine frame, never the learner's
+    coroutine it is awaiting, so the chain is followed through ``cr_await``.
+    """
+    while awaitable is not None:
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
+        if frame is not None:
+            yield frame
+        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "gi_yieldfrom", None)
+
+
 def pending_awaits(kata_file: str) -> list[str]:
     """Where each task of the running loop is waiting, in the learner's file."""
     try:
@@ -135,7 +156,7 @@ def pending_awaits(kata_file: str) -> list[str]:
         return []
     places = []
     for task in asyncio.all_tasks(loop):
-        for frame in task.get_stack():
+        for frame in _await_chain(task.get_coro()):
             if frame.f_code.co_filename == kata_file:
                 places.append(
                     f"{Path(kata_file).name}:{frame.f_lineno} in {frame.f_code.co_name}()"
@@ -184,7 +205,7 @@ class HangTimer:
             )
         waiting = pending_awaits(self.kata_file)
         if not waiting:
-            where = learner_line(frame, self.kata_file)
+            where = learner_chain(frame, self.kata_file, limit=1)
             waiting = [where] if where else []
         at = "".join(f"\n  {place}" for place in waiting) or "\n  (not inside your file)"
         pytest.fail(

@@ -23,6 +23,7 @@ from harness.catalog import Catalog, Kata
 from harness.services import FakeService, ServiceFactory
 
 GUARD = pytest.StashKey[diagnosis.BlockingGuard]()
+TIMER = pytest.StashKey[diagnosis.HangTimer]()
 ORIGIN_TRACKING_DEPTH = 32  # so "never awaited" can say where the coroutine was made
 
 IMPL_ONE_KATA = (
@@ -189,6 +190,26 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: object) -> bool | None
         return None
     path, _ = file_under_test(item.config, entry)
     timer = diagnosis.HangTimer(float(settings.timeout), str(path))  # type: ignore[attr-defined]
-    item.cancel_timeout = timer.cancel  # type: ignore[attr-defined]
+    item.stash[TIMER] = timer
+    # pytest-timeout cancels the timer as soon as a test fails (pytest_exception_interact,
+    # meant for --pdb). The teardown after a failure can hang too (cancelling a task that
+    # swallows CancelledError), so the timer runs until the test's protocol ends.
+    debugging = item.config.getoption("usepdb", False) or item.config.getoption("trace", False)
+    item.cancel_timeout = timer.cancel if debugging else _keep_running  # type: ignore[attr-defined]
     timer.start()
     return True
+
+
+def _keep_running() -> None:
+    """What pytest-timeout's cancel does for kata tests: the timer stops in the protocol."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+    """Stop a kata test's hang timer once its teardown is over, not before."""
+    try:
+        return (yield)
+    finally:
+        timer = item.stash.get(TIMER, None)
+        if timer is not None:
+            timer.cancel()
