@@ -13,6 +13,9 @@ from harness import catalog, checks, readme
 
 CATALOG = catalog.load()
 VARIANTS = [(kata, variant) for kata in CATALOG for variant in kata.wrong_variants]
+# The session fixture below runs every variant and stub in subprocesses (each bounded by
+# its own 5 s-per-test timeout and a 60 s cap), so the first test to use it needs longer.
+pytestmark = pytest.mark.timeout(60 + 30 * (len(VARIANTS) + len(CATALOG)))
 
 
 def test_the_catalog_is_consistent():
