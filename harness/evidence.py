@@ -73,12 +73,15 @@ class Budget:
 
 
 # --- the request timeline ----------------------------------------------------------------
-def draw_timeline(calls: list[Call], width: int = 30) -> str:
-    """The requests as a small text chart, one row each, so a staircase shows."""
+def draw_timeline(calls: list[Call], width: int = 30, now: float | None = None) -> str:
+    """The requests as a small text chart, one row each, so a staircase shows.
+
+    A request still in flight is drawn up to ``now`` (the service's clock) if given.
+    """
     if not calls:
         return "    (the service saw no requests)"
     start = min(c.started for c in calls)
-    end = max((c.ended if c.ended is not None else c.started) for c in calls)
+    end = max((c.ended if c.ended is not None else (now or c.started)) for c in calls)
     scale = width / max(end - start, 1e-9)
     label_width = min(max(len(c.label) for c in calls), 28)
     rows = []
@@ -114,7 +117,7 @@ def assert_ran_concurrently(
     """
     __tracebackhide__ = True
     calls = service.calls
-    timeline = draw_timeline(calls)
+    timeline = draw_timeline(calls, now=service.now())
     if len(calls) != expected_requests:
         raise AssertionError(
             f"the service expected {_requests(expected_requests)} but saw "

@@ -29,7 +29,9 @@ class Route:
     latency: float = 0.0
     status: int = 200
     fail_first: int = 0  # the first N calls answer 503 before the path recovers
-    drop: bool = False  # close the connection without any answer
+    # Close the connection without any answer. Note: aiohttp's client resends a GET
+    # once after a server disconnect, so each learner request shows up as two calls.
+    drop: bool = False
     chunks: Sequence[bytes] | None = None  # stream these, one every `chunk_delay`
     chunk_delay: float = 0.0
     handler: Handler | None = None  # full control: called after `latency`
