@@ -1,0 +1,195 @@
+"""Kata 04 — task groups. Run: pytest katas/04_task_groups"""
+
+import asyncio
+import inspect
+
+import aiohttp
+import pytest
+
+from harness.evidence import Budget, assert_result, draw_timeline, stopwatch
+
+# The soup is sold out: the kitchen says so after 0.05 s. The other dishes would take
+# 0.8 s. Cancelled at once, the order fails in ≈ 0.05 s (bound 0.2 s, 4x); a kitchen
+# that keeps cooking takes 0.8 s, 4x the bound.
+SOLD_OUT_AFTER = 0.05
+SLOW_COOKING = 0.8
+BUDGET = Budget(ideal=SOLD_OUT_AFTER, sequential=SLOW_COOKING, slack=4.0)
+ORDER = ["salad", "soup", "pasta", "cake"]  # the soup is not first: all must be ordered
+GIVE_UP_AFTER = SLOW_COOKING * 2  # how long the test waits for the kitchen to go quiet
+
+
+def open_kitchen(service, cooking_times, *, sold_out=(), hangs_up=()):
+    for dish, seconds in cooking_times.items():
+        if dish in sold_out:
+            sold = {"error": "sold out"}
+            service.route(f"/dishes/{dish}", json=sold, status=410, latency=seconds)
+        elif dish in hangs_up:
+            service.route(f"/dishes/{dish}", drop=True, latency=seconds)
+        else:
+            service.route(f"/dishes/{dish}", json={"dish": dish, "ready": True}, latency=seconds)
+
+
+@pytest.fixture
+async def session():
+    """The café's session with the kitchen: it belongs to the caller, not to prepare_order."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def run_order(kata, session, service, dishes):
+    """Call prepare_order; return (what it returned, what it raised, service time it ended)."""
+    returned = raised = None
+    try:
+        returned = await kata.prepare_order(session, service.base_url, dishes)
+    except NotImplementedError:
+        raise  # a stub: the harness says so plainly
+    except Exception as error:  # noqa: BLE001 - the tests judge what came out
+        raised = error
+    return returned, raised, service.now()
+
+
+async def until_the_kitchen_is_quiet(service) -> None:
+    """Wait (at most GIVE_UP_AFTER) until no request is in flight at the service.
+
+    A request the client gave up on is seen as abandoned within a few loop turns; one
+    nobody cancelled keeps cooking until its latency is over.
+    """
+    deadline = service.now() + GIVE_UP_AFTER
+    while service.in_flight and service.now() < deadline:
+        await asyncio.sleep(0.005)
+
+
+def order_call(dishes) -> str:
+    return f"prepare_order(session, url, {dishes!r})"
+
+
+def assert_order_failed(returned, raised, *, dishes, unavailable, kata) -> None:
+    """prepare_order raised OrderFailed naming exactly the ``unavailable`` dishes."""
+    __tracebackhide__ = True
+    call = order_call(dishes)
+    if raised is None:
+        if inspect.isawaitable(returned):
+            assert_result(returned, None, call=f"await {call}")  # names the missing await
+        raise AssertionError(
+            f"{call} returned {returned!r}; expected it to raise OrderFailed({unavailable!r}) "
+            "because the kitchen could not make the " + " and the ".join(unavailable)
+        )
+    if isinstance(raised, BaseExceptionGroup):
+        raise AssertionError(
+            f"{call} let an ExceptionGroup out: {raised!r}.\nA TaskGroup wraps the errors of "
+            "its tasks in an ExceptionGroup, so `except DishUnavailable:` never matches it. "
+            "Catch them with `except* DishUnavailable as group:` around the TaskGroup and "
+            "raise OrderFailed with the dishes from group.exceptions."
+        )
+    assert isinstance(raised, kata.OrderFailed), (
+        f"{call} raised {raised!r}; expected OrderFailed({unavailable!r})"
+    )
+    assert list(raised.dishes) == unavailable, (
+        f"{call} raised OrderFailed naming {raised.dishes!r}; expected {unavailable!r}, "
+        "the dish the kitchen could not make"
+    )
+
+
+async def test_a_full_order_comes_back_in_order(kata, service, session):
+    """When every task succeeds, the TaskGroup block ends with all results ready."""
+    cooking_times = {"salad": 0.03, "soup": 0.01, "pasta": 0.02}
+    open_kitchen(service, cooking_times)
+    dishes = list(cooking_times)
+    returned, raised, _ = await run_order(kata, session, service, dishes)
+    if raised is not None:
+        raise AssertionError(f"{order_call(dishes)} raised {raised!r}; every dish was available")
+    assert_result(
+        returned,
+        [{"dish": dish, "ready": True} for dish in dishes],
+        call=f"await {order_call(dishes)}",
+    )
+
+
+async def test_a_sold_out_dish_calls_off_the_order_with_order_failed(kata, service, session):
+    """except* picks the DishUnavailable errors out of the group the TaskGroup raises."""
+    open_kitchen(service, {"bread": 0.05, "soup": 0.0}, sold_out={"soup"})
+    dishes = ["bread", "soup"]
+    returned, raised, _ = await run_order(kata, session, service, dishes)
+    await until_the_kitchen_is_quiet(service)
+    assert_order_failed(returned, raised, dishes=dishes, unavailable=["soup"], kata=kata)
+
+
+@pytest.mark.workload
+async def test_a_sold_out_dish_cancels_the_dishes_still_cooking(kata, service, session):
+    """A failing task makes the TaskGroup cancel its siblings: nobody cooks in vain."""
+    cooking_times = dict.fromkeys(ORDER, SLOW_COOKING) | {"soup": SOLD_OUT_AFTER}
+    open_kitchen(service, cooking_times, sold_out={"soup"})
+    with stopwatch() as watch:
+        returned, raised, gave_up = await run_order(kata, session, service, ORDER)
+    await until_the_kitchen_is_quiet(service)
+    timeline = draw_timeline(service.calls)
+
+    assert len(service.calls) == len(ORDER) and service.peak_in_flight == len(ORDER), (
+        f"the kitchen saw {len(service.calls)} of {len(ORDER)} dishes, at most "
+        f"{service.peak_in_flight} at once; start them all together in the TaskGroup\n"
+        f"{timeline}"
+    )
+    # Times as the timeline shows them: seconds since the first request started.
+    origin = min(call.started for call in service.calls)
+    gave_up -= origin
+    others = [call for call in service.calls if call.path != "/dishes/soup"]
+    cooked = [call for call in others if call.outcome == "answered"]
+    names = ", ".join(call.path.rsplit("/", 1)[-1] for call in cooked)
+    soup = service.calls_to("/dishes/soup")[0]
+    cooked_until = max((call.ended - origin for call in cooked), default=0.0)
+    if cooked_until > gave_up:
+        raise AssertionError(
+            f"prepare_order gave up on the order at {gave_up:.2f} s, but the kitchen kept "
+            f"cooking {names} until {cooked_until:.2f} s: the other requests kept running "
+            f"after prepare_order had given up.\n{timeline}\n"
+            "Tasks started with asyncio.gather (or create_task) keep running when one fails. "
+            "In an `async with asyncio.TaskGroup()` block a failing task cancels the others."
+        )
+    if cooked:
+        raise AssertionError(
+            f"prepare_order waited until {gave_up:.2f} s for {names} although the soup had "
+            f"failed at {soup.ended - origin:.2f} s: nothing was cancelled.\n{timeline}\n"
+            "If each task catches its own DishUnavailable (or gather collects the errors with "
+            "return_exceptions=True), no failure reaches the TaskGroup and it cannot cancel "
+            "the others. Let the error out of the task and catch it around the TaskGroup "
+            "with `except* DishUnavailable`."
+        )
+    assert all(call.outcome == "abandoned" for call in others), (
+        f"the other dishes should have been abandoned when the soup failed:\n{timeline}"
+    )
+    assert watch.elapsed <= BUDGET.bound, (
+        f"the other dishes were cancelled, but prepare_order took {watch.elapsed:.2f} s to "
+        f"give up; the soup failed after {SOLD_OUT_AFTER:.2f} s (allowed "
+        f"{BUDGET.bound:.2f} s).\n{timeline}"
+    )
+    assert_order_failed(returned, raised, dishes=ORDER, unavailable=["soup"], kata=kata)
+
+
+async def test_a_broken_kitchen_line_is_not_a_sold_out_dish(kata, service, session):
+    """except* handles only the errors it names; any other error still propagates."""
+    open_kitchen(service, {"bread": 0.05, "soup": 0.01}, hangs_up={"soup"})
+    dishes = ["bread", "soup"]
+    returned, raised, _ = await run_order(kata, session, service, dishes)
+    await until_the_kitchen_is_quiet(service)
+    call = order_call(dishes)
+    if raised is None:
+        raise AssertionError(
+            f"{call} returned {returned!r} although the kitchen hung up on the soup; "
+            "the connection error should propagate"
+        )
+    if isinstance(raised, kata.OrderFailed):
+        raise AssertionError(
+            f"{call} turned a dropped connection into OrderFailed ({raised!r}): only "
+            "DishUnavailable means a dish cannot be made. Handle just that with "
+            "`except* DishUnavailable`; other errors (here aiohttp's "
+            "ServerDisconnectedError) must propagate."
+        )
+    dropped = (
+        raised.subgroup(aiohttp.ClientError)
+        if isinstance(raised, BaseExceptionGroup)
+        else raised if isinstance(raised, aiohttp.ClientError) else None
+    )
+    assert dropped is not None, (
+        f"{call} raised {raised!r}; expected the kitchen's connection error "
+        "(aiohttp.ClientError, inside the TaskGroup's ExceptionGroup) to propagate"
+    )
