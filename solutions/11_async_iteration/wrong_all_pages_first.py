@@ -1,0 +1,38 @@
+"""Mistake: fetching every page before yielding the first order (eager, not lazy)."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+
+import aiohttp
+
+MISTAKE = "fetched 5 pages to find an order on page 2"
+
+
+async def fetch_page(session: aiohttp.ClientSession, shop_url: str, page: int) -> dict:
+    async with session.get(f"{shop_url}/orders", params={"page": page}) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+async def iter_orders(shop_url: str) -> AsyncIterator[dict]:
+    async with aiohttp.ClientSession() as session:
+        everything = []
+        page = 1
+        while page is not None:
+            data = await fetch_page(session, shop_url, page)
+            everything.extend(data["orders"])  # <- mistake: no yield until every page is in
+            page = data["next_page"]
+        for order in everything:
+            yield order
+
+
+async def find_order(shop_url: str, predicate: Callable[[dict], bool]) -> dict | None:
+    async with aclosing(iter_orders(shop_url)) as orders:
+        async for order in orders:
+            if predicate(order):
+                return order
+    return None
+
+
+async def orders_of_customer(shop_url: str, customer: str) -> list[dict]:
+    return [order async for order in iter_orders(shop_url) if order["customer"] == customer]

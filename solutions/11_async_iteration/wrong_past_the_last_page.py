@@ -1,0 +1,38 @@
+"""Mistake: ignoring "next_page" and asking for pages until one fails or comes back empty."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+
+import aiohttp
+
+MISTAKE = "asked for GET /orders?page=6, a page past the end"
+
+
+async def fetch_page(session: aiohttp.ClientSession, shop_url: str, page: int) -> dict:
+    async with session.get(f"{shop_url}/orders", params={"page": page}) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+async def iter_orders(shop_url: str) -> AsyncIterator[dict]:
+    async with aiohttp.ClientSession() as session:
+        page = 1
+        while True:
+            data = await fetch_page(session, shop_url, page)
+            if not data["orders"]:
+                return
+            for order in data["orders"]:
+                yield order
+            page += 1  # <- mistake: next_page None means there is no page after this one
+
+
+async def find_order(shop_url: str, predicate: Callable[[dict], bool]) -> dict | None:
+    async with aclosing(iter_orders(shop_url)) as orders:
+        async for order in orders:
+            if predicate(order):
+                return order
+    return None
+
+
+async def orders_of_customer(shop_url: str, customer: str) -> list[dict]:
+    return [order async for order in iter_orders(shop_url) if order["customer"] == customer]
