@@ -154,6 +154,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         # Sockets left open when blockbuster interrupts a sync client are a consequence,
         # not a cause: they are dropped when a blocking call explains the failure.
         warnings.filterwarnings("always", category=ResourceWarning)
+        gc.freeze()  # the collection below then only walks what this test created
         try:
             yield
             failure = None
@@ -164,6 +165,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
             traceback.clear_frames(failure.__traceback__)  # let its sockets be collected
             failure = None
         gc.collect()  # finalise forgotten coroutines now, inside this test
+        gc.unfreeze()
     causes = [call.explain() for call in guard.seen[:1]]
     causes += diagnosis.never_awaited(caught, guard.kata_file)
     if failure is not None and not causes:
