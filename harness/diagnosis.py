@@ -50,8 +50,9 @@ def learner_chain(frame: FrameType | None, kata_file: str, limit: int = 3) -> st
 FIXES = {
     "time.sleep": "Use await asyncio.sleep(...) instead.",
     "lock.acquire": (
-        "It waits on a thread (e.g. future.result() or thread.join()): "
-        "await asyncio.wrap_future(...) or use asyncio.to_thread(...) instead."
+        "It waits for another thread (future.result(), thread.join(), Event.wait()): let "
+        "the loop wait instead — await asyncio.wrap_future(...), asyncio.to_thread(...), "
+        "or an asyncio Future that the thread resolves with loop.call_soon_threadsafe."
     ),
 }
 FIX_OTHER = "Use await asyncio.to_thread(...) (or an async library) instead."

@@ -231,7 +231,15 @@ class LoopMonitor:
         return max(self.stalls, key=lambda s: s.seconds, default=None)
 
 
-def assert_loop_stayed_responsive(monitor: LoopMonitor, *, max_lag: float) -> None:
+BLOCKING_ADVICE = (
+    "Blocking and CPU-heavy calls must leave the loop: await asyncio.to_thread(...) or "
+    "loop.run_in_executor(...)."
+)
+
+
+def assert_loop_stayed_responsive(
+    monitor: LoopMonitor, *, max_lag: float, advice: str = BLOCKING_ADVICE
+) -> None:
     """The heartbeat never waited longer than ``max_lag`` while the learner's code ran."""
     __tracebackhide__ = True
     if monitor.max_lag <= max_lag:
@@ -241,8 +249,7 @@ def assert_loop_stayed_responsive(monitor: LoopMonitor, *, max_lag: float) -> No
     raise AssertionError(
         f"the event loop was blocked {monitor.max_lag:.2f} s{where}: a heartbeat task "
         f"that should tick every {monitor.tick * 1000:.0f} ms could not run "
-        f"(allowed lag {max_lag:.2f} s). Blocking and CPU-heavy calls must leave the "
-        "loop: await asyncio.to_thread(...) or loop.run_in_executor(...)."
+        f"(allowed lag {max_lag:.2f} s). {advice}"
     )
 
 

@@ -1,0 +1,289 @@
+"""Kata 10 — awaitables. Run: pytest katas/10_awaitables"""
+
+import asyncio
+import contextlib
+import inspect
+import threading
+import time
+
+import pytest
+
+from harness.evidence import LoopMonitor, assert_loop_stayed_responsive, assert_result, stopwatch
+
+# The scale calls back DELAY seconds after it is asked.
+DELAY = 0.05
+# Every await in these tests gives up after DEADLINE, so a future that never resolves
+# fails fast. A result handed over with call_soon_threadsafe reaches the awaiting code
+# within NOTICED_WITHIN (4x DELAY). One set from the scale's thread without it is noticed
+# only when the sleeping loop wakes up for something else: at the DEADLINE (3x that).
+NOTICED_WITHIN = 0.2
+DEADLINE = 0.6
+# While three scales weigh, the heartbeat may be late by MAX_LAG. Waiting for them with a
+# blocking call stalls it 3 x DELAY = 0.15 s (3.75x); with a future the loop runs on
+# (the heartbeat was late by <= 0.01 s on a 2-core machine at load 4-6: MAX_LAG is 4x).
+MAX_LAG = 0.04
+
+
+class ScaleError(Exception):
+    """What the scale reports when it cannot weigh."""
+
+
+class LegacyScale:
+    """A shop scale with an old callback API, like many device drivers.
+
+    `read_weight(callback)` returns at once. DELAY seconds later, the scale's own thread
+    calls `callback(grams, None)`, or `callback(None, error)` when the scale fails.
+    """
+
+    __test__ = False
+
+    def __init__(self, grams: float | None = None, *, error: Exception | None = None):
+        self.grams = grams
+        self.error = error
+        self.reads = 0
+        self.answers: list[str] = []  # what the scale called back with
+        self.callback_errors: list[BaseException] = []  # raised by the callback
+        self._threads: list[threading.Thread] = []
+
+    def read_weight(self, callback) -> None:
+        self.reads += 1
+        thread = threading.Thread(target=self._weigh, args=(callback,), name="scale", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _weigh(self, callback) -> None:
+        time.sleep(DELAY)
+        try:
+            if self.error is None:
+                self.answers.append(f"{self.grams} grams")
+                callback(self.grams, None)
+            else:
+                self.answers.append(f"the error {self.error!r}")
+                callback(None, self.error)
+        except BaseException as error:  # a driver would log it and carry on
+            self.callback_errors.append(error)
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join(timeout=1)
+
+
+@pytest.fixture
+def scales():
+    """Makes scales: ``scales(250.0)``, ``scales(error=ScaleError(...))``; joins their threads."""
+    made: list[LegacyScale] = []
+
+    def make(grams: float | None = None, *, error: Exception | None = None) -> LegacyScale:
+        made.append(LegacyScale(grams, error=error))
+        return made[-1]
+
+    yield make
+    for scale in made:
+        scale.join()
+
+
+NEVER_RESOLVED = (
+    "{call} was still waiting after {deadline} s, though the scale called back after "
+    "{delay} s with {answers}: the future never got a result.{raised} Every path of the "
+    "callback must resolve the future: set_result for a weight, set_exception for an error."
+)
+NEVER_ASKED = (
+    "{call} was still waiting after {deadline} s, and the scale was never asked for a "
+    "weight: call scale.read_weight(callback) with a callback that resolves the future."
+)
+CALLBACK_RAISED = " Your callback raised {error!r} in the scale's thread."
+NOT_AN_ITERATOR = (
+    "{call} raised TypeError: {error}\n`await obj` calls obj.__await__() and needs an "
+    "iterator back. A coroutine is not one, but its own __await__() gives one: return "
+    "some_coroutine(...).__await__() (or write __await__ as a generator using `yield from`)."
+)
+NOT_AWAITABLE = (
+    "{call} raised TypeError: {error}\nOnly awaitables can be awaited; a plain number "
+    "cannot. Check each item with inspect.isawaitable(item) and await only those."
+)
+ADDED_UNAWAITED = (
+    "{call} raised TypeError: {error}\nAn awaitable was added up without being awaited. "
+    "asyncio.iscoroutine(item) is True only for coroutines; a Weighing and a Future are "
+    "awaitable too. inspect.isawaitable(item) recognises every awaitable."
+)
+
+
+async def within_deadline(
+    awaitable, *, call: str, scales: list[LegacyScale] = (), keep_awake: bool = True
+):
+    """Await, but give up after DEADLINE with a message instead of hanging.
+
+    With ``keep_awake``, a task wakes the loop every few milliseconds meanwhile, as a
+    busy application would: then a result set without call_soon_threadsafe is noticed
+    anyway, and only the test about waking the loop up fails for that mistake.
+    """
+    __tracebackhide__ = True
+    deadline = asyncio.timeout(DEADLINE)
+    ticker = asyncio.create_task(tick_forever()) if keep_awake else None
+    try:
+        async with deadline:
+            return await awaitable
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+    finally:
+        if ticker is not None:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+    answers = " and ".join(answer for scale in scales for answer in scale.answers)
+    if scales and not answers:
+        raise AssertionError(NEVER_ASKED.format(call=call, deadline=DEADLINE))
+    errors = [error for scale in scales for error in scale.callback_errors]
+    raised = CALLBACK_RAISED.format(error=errors[0]) if errors else ""
+    raise AssertionError(
+        NEVER_RESOLVED.format(
+            call=call, deadline=DEADLINE, delay=DELAY, answers=answers, raised=raised
+        )
+    )
+
+
+async def tick_forever() -> None:
+    while True:
+        await asyncio.sleep(0.005)
+
+
+def explain_type_error(error: TypeError, call: str) -> str | None:
+    """The usual TypeErrors of awaiting, in the learner's terms (None for others)."""
+    text = str(error)
+    if "__await__()" in text:
+        return NOT_AN_ITERATOR.format(call=call, error=error)
+    if "'await' expression" in text or "can't be awaited" in text:
+        return NOT_AWAITABLE.format(call=call, error=error)
+    if "unsupported operand" in text:
+        return ADDED_UNAWAITED.format(call=call, error=error)
+    return None
+
+
+def assert_callbacks_did_not_raise(*scales: LegacyScale) -> None:
+    __tracebackhide__ = True
+    for scale in scales:
+        for error in scale.callback_errors:
+            raise AssertionError(CALLBACK_RAISED.format(error=error).strip())
+
+
+async def test_read_weight_gives_the_weight_the_scale_reports(kata, scales):
+    """A Future turns the callback into something to await: its result is the weight."""
+    scale = scales(250.0)
+    call = "await read_weight(scale)"
+    grams = await within_deadline(kata.read_weight(scale), call=call, scales=[scale])
+    assert_callbacks_did_not_raise(scale)
+    assert_result(grams, 250.0, call=call)
+    assert scale.reads == 1, f"{call} asked the scale {scale.reads} times; once is enough"
+
+
+async def test_the_loop_wakes_up_as_soon_as_the_scale_calls_back(kata, scales):
+    """call_soon_threadsafe hands the result to the loop's thread and wakes the loop up."""
+    scale = scales(250.0)
+    call = "await read_weight(scale)"
+    with stopwatch() as watch:
+        grams = await within_deadline(
+            kata.read_weight(scale), call=call, scales=[scale], keep_awake=False
+        )
+    assert_callbacks_did_not_raise(scale)
+    assert_result(grams, 250.0, call=call)
+    if watch.elapsed > NOTICED_WITHIN:
+        raise AssertionError(
+            f"{call} took {watch.elapsed:.2f} s, but the scale called back after {DELAY} "
+            "s: the event loop did not notice the result until it woke up for something "
+            f"else (here the test's {DEADLINE} s deadline). Your callback runs in the "
+            "scale's thread, where future.set_result changes the future but does not wake "
+            "the loop up. loop.call_soon_threadsafe(future.set_result, grams) runs "
+            "set_result on the loop's own thread, and wakes it."
+        )
+
+
+async def test_a_scale_error_is_raised_by_the_await(kata, scales):
+    """set_exception on the future makes the `await` raise the callback's error."""
+    scale = scales(error=ScaleError("the scale is not level"))
+    call = "await read_weight(scale)"
+    try:
+        grams = await within_deadline(kata.read_weight(scale), call=call, scales=[scale])
+    except ScaleError as raised:
+        assert raised is scale.error, (
+            f"{call} raised {raised!r}, a new error; expected the scale's own {scale.error!r}"
+        )
+    else:
+        pytest.fail(
+            f"{call} returned {grams!r}, but the scale called back with the error "
+            f"{scale.error!r}; the await should raise it (future.set_exception).",
+            pytrace=False,
+        )
+    assert_callbacks_did_not_raise(scale)
+
+
+async def test_a_weighing_can_be_awaited_like_a_coroutine(kata, scales):
+    """An object whose __await__ returns an iterator is awaitable, without being a coroutine."""
+    scale = scales(250.0)
+    weighing = kata.Weighing(scale)
+    assert inspect.isawaitable(weighing), (
+        "Weighing(scale) is not awaitable: the class needs an __await__ method"
+    )
+    call = "await Weighing(scale)"
+    steps = kata.Weighing(scales(250.0)).__await__()  # what `await` calls first
+    if inspect.iscoroutine(steps):
+        steps.close()  # it will never run: no "never awaited" warning
+        pytest.fail(
+            NOT_AN_ITERATOR.format(call=call, error="__await__() returned a coroutine"),
+            pytrace=False,
+        )
+    if hasattr(steps, "close"):
+        steps.close()
+    explained = None
+    try:
+        grams = await within_deadline(weighing, call=call, scales=[scale])
+    except TypeError as error:
+        explained = explain_type_error(error, call)
+        if explained is None:
+            raise
+    if explained:
+        pytest.fail(explained, pytrace=False)
+    assert_callbacks_did_not_raise(scale)
+    assert_result(grams, 250.0, call=call)
+    assert scale.reads == 1, f"{call} asked the scale {scale.reads} times; expected once"
+
+
+async def test_total_weight_awaits_every_kind_of_awaitable(kata, scales):
+    """inspect.isawaitable sees coroutines, Futures and objects with __await__ alike."""
+    loop = asyncio.get_running_loop()
+    delivered = loop.create_future()
+    loop.call_later(DELAY / 5, delivered.set_result, 30.0)
+    weighed, read = scales(250.0), scales(80.0)
+    basket = [120.0, kata.Weighing(weighed), kata.read_weight(read), delivered, 5]
+    call = "await total_weight([120.0, Weighing(scale), read_weight(scale), a_future, 5])"
+    explained = None
+    try:
+        total = await within_deadline(kata.total_weight(basket), call=call, scales=[weighed, read])
+    except TypeError as error:
+        explained = explain_type_error(error, call)
+        if explained is None:
+            raise
+    finally:
+        for item in basket:
+            if inspect.iscoroutine(item):
+                item.close()  # a no-op if it ran; else it was never awaited: no warning
+    if explained:
+        pytest.fail(explained, pytrace=False)
+    assert_callbacks_did_not_raise(weighed, read)
+    assert_result(total, 485.0, call=call)
+
+
+@pytest.mark.workload
+async def test_the_loop_keeps_ticking_while_the_scales_weigh(kata, kata_file, scales):
+    """Awaiting a Future leaves the event loop free; a blocking wait would hold it."""
+    basket = [scales(250.0), scales(80.0), scales(1200.0)]
+    call = "await asyncio.gather(*(read_weight(scale) for scale in three_scales))"
+    async with LoopMonitor(kata_file) as monitor:
+        weights = await within_deadline(
+            asyncio.gather(*(kata.read_weight(scale) for scale in basket)),
+            call=call,
+            scales=basket,
+        )
+    assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG)
+    assert_callbacks_did_not_raise(*basket)
+    assert_result(weights, [250.0, 80.0, 1200.0], call=call)

@@ -1,0 +1,17 @@
+"""Kata 09 — reference solution."""
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Executor
+
+
+async def count_primes(pool: Executor, primes_below: Callable[[int], int], limit: int) -> int:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool, primes_below, limit)
+
+
+async def count_primes_for_each(
+    pool: Executor, primes_below: Callable[[int], int], limits: list[int]
+) -> list[int]:
+    counts = await asyncio.gather(*(count_primes(pool, primes_below, n) for n in limits))
+    return list(counts)
