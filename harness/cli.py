@@ -1,0 +1,281 @@
+"""`python -m harness`: the learner's command line.
+
+This module only declares the arguments and dispatches. The work is done in the core:
+progress (status), run, reveal (hint, solution), stubs (reset), watch, bench, dojo and
+interview; each takes the repository root, so the tests drive them on a fake
+curriculum (the hidden ``--root`` option).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness import bench, dojo, interview, progress, reveal, run, stubs, watch
+from harness import catalog as catalog_module
+from harness.catalog import LEVELS, Catalog, Kata
+from harness.terminal import Console
+
+COMMANDS = ("status", "run", "hint", "watch", "reset", "solution", "bench", "dojo", "interview")
+
+DESCRIPTION = "Your progress through the asyncio katas, and the tools to work on them."
+EPILOG = (
+    "Start with `python -m harness` (your progress and the next kata), then "
+    "`python -m harness watch` while you edit. Every command has --help."
+)
+UNKNOWN_KATA = (
+    "unknown kata {name!r}. Valid names: {names} (a number such as {number} or a slug "
+    "such as {slug} works too)"
+)
+NO_CATALOG = "there is no {catalog} in {root}: run from the repository, or give --root"
+BAD_CATALOG = "{catalog} cannot be read: {error}"
+NOTHING_NEXT = (
+    "No kata is left to work on: every kata passes (or the rest are missing files). "
+    "Name one: python -m harness {command} {example}"
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # --root is hidden: it points the harness at another curriculum (the tests' fake one).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    parser = argparse.ArgumentParser(
+        prog="python -m harness", description=DESCRIPTION, epilog=EPILOG, parents=[common]
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    by_name: dict[str, argparse.ArgumentParser] = {}
+    parser.set_defaults(by_name=by_name)
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        by_name[name] = commands.add_parser(
+            name, help=summary, description=summary, parents=[common]
+        )
+        return by_name[name]
+
+    kata_help = "a kata: 02_gather, gather or 2 (default: the next kata you have not solved)"
+
+    status = command("status", "every kata's state, a progress bar and the next kata (the default)")
+    status.add_argument("--json", action="store_true", help="print a JSON document for tools")
+    status.add_argument(
+        "--fresh", action="store_true", help="ignore the cache: run every kata's tests again"
+    )
+
+    run_parser = command(
+        "run", "run one kata's tests; on success, where the solution is and what is next"
+    )
+    run_parser.add_argument("kata", nargs="?", help=kata_help)
+
+    hint = command("hint", "reveal the next hint for a kata, one per call")
+    hint.add_argument("kata", nargs="?", help=kata_help)
+
+    watch_parser = command("watch", "re-run a kata's tests each time you save its kata.py")
+    watch_parser.add_argument("kata", nargs="?", help=kata_help)
+    watch_parser.add_argument(
+        "--poll",
+        type=positive,
+        default=watch.DEFAULT_POLL,
+        metavar="SECONDS",
+        help=f"how often to look at the file (default {watch.DEFAULT_POLL:g} s); "
+        "Enter re-runs by hand",
+    )
+
+    reset = command("reset", "restore a kata's original stub (your file is backed up first)")
+    reset.add_argument("kata", help="the kata to reset: 02_gather, gather or 2")
+    reset.add_argument("--yes", action="store_true", help="do not ask for a confirmation")
+
+    solution = command("solution", "show a kata's reference solution, once your kata passes")
+    solution.add_argument("kata", help="the kata: 02_gather, gather or 2")
+    solution.add_argument(
+        "--force", action="store_true", help="show it even though your kata does not pass"
+    )
+
+    bench_parser = command("bench", "time a kata's workload test against its ideal time")
+    bench_parser.add_argument("kata", nargs="?", help="a kata (default: all of them)")
+    bench_parser.add_argument(
+        "--solutions",
+        action="store_true",
+        help="time the reference solutions; with no kata, also the whole suite and the stubs",
+    )
+    bench_parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=bench.DEFAULT_REPEAT,
+        metavar="N",
+        help=f"keep the best of N runs (default {bench.DEFAULT_REPEAT})",
+    )
+    bench_parser.add_argument("--json", action="store_true", help="print a JSON document for tools")
+
+    dojo_parser = command(
+        "dojo", "a group timer: rotate driver and navigator, run the tests at each rotation"
+    )
+    dojo_parser.add_argument("kata", help="the kata: 02_gather, gather or 2")
+    dojo_parser.add_argument(
+        "--minutes", type=positive, default=5.0, metavar="M", help="minutes per turn (default 5)"
+    )
+    dojo_parser.add_argument("--people", metavar='"ana,bo,cy"', help="who takes turns, in order")
+    dojo_parser.add_argument(
+        "--turns", type=positive_int, metavar="N", help="stop after N turns (default: when green)"
+    )
+
+    interview_parser = command(
+        "interview", "a timed kata you have not solved, with no hints, and a report"
+    )
+    interview_parser.add_argument("--level", choices=LEVELS, help="only katas of this level")
+    interview_parser.add_argument(
+        "--minutes",
+        type=positive,
+        default=interview.DEFAULT_MINUTES,
+        metavar="M",
+        help=f"the time allowed (default {interview.DEFAULT_MINUTES:g})",
+    )
+    interview_parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    return parser
+
+
+def positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def with_default_command(argv: list[str]) -> list[str]:
+    """No command given (``python -m harness``, ``python -m harness --json``): status."""
+    if any(word in COMMANDS or word in ("-h", "--help") for word in argv):
+        return argv
+    return ["status", *argv]
+
+
+def find_kata(catalog: Catalog, name: str) -> Kata | None:
+    """A kata by name, slug, number, or its folder as typed (``katas/02_gather/``)."""
+    cleaned = name.strip().rstrip("/\\")
+    for prefix in ("katas/", "katas\\", "solutions/", "solutions\\"):
+        cleaned = cleaned.removeprefix(prefix)
+    return catalog.get(cleaned)
+
+
+def resolve(parser: argparse.ArgumentParser, catalog: Catalog, name: str) -> Kata:
+    kata = find_kata(catalog, name)
+    if kata is None:
+        first = catalog[0] if catalog else None
+        parser.error(
+            UNKNOWN_KATA.format(
+                name=name,
+                names=", ".join(k.name for k in catalog) or "(none)",
+                number=first.number if first else 1,
+                slug=first.slug if first else "gather",
+            )
+        )
+    return kata
+
+
+def next_or_named(
+    parser: argparse.ArgumentParser,
+    catalog: Catalog,
+    root: Path,
+    name: str | None,
+    command: str,
+    console: Console,
+) -> Kata | None:
+    if name is not None:
+        return resolve(parser, catalog, name)
+    upcoming = progress.next_kata(progress.refresh(root).statuses)
+    if upcoming is None:
+        console.print(
+            NOTHING_NEXT.format(command=command, example=catalog[0].name if catalog else "01")
+        )
+    return upcoming.kata if upcoming else None
+
+
+def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(with_default_command(list(sys.argv[1:] if argv is None else argv)))
+    console = console or Console()
+    root = Path(getattr(args, "root", None) or catalog_module.ROOT).resolve()
+    if not (root / catalog_module.CATALOG_FILE).is_file():
+        parser.error(NO_CATALOG.format(catalog=catalog_module.CATALOG_FILE.as_posix(), root=root))
+    try:
+        catalog = catalog_module.load(root)
+    except (catalog_module.CatalogError, ValueError) as error:  # TOMLDecodeError too
+        parser.error(
+            BAD_CATALOG.format(catalog=catalog_module.CATALOG_FILE.as_posix(), error=error)
+        )
+    # Usage errors (an unknown kata) show the usage of the command at fault.
+    parser = args.by_name.get(args.command, parser)
+    try:
+        return dispatch(parser, args, catalog, root, console)
+    except KeyboardInterrupt:
+        console.print()
+        return 130
+
+
+def dispatch(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    catalog: Catalog,
+    root: Path,
+    console: Console,
+) -> int:
+    command = args.command
+    if command == "status":
+        return progress.status_command(root, console, as_json=args.json, fresh=args.fresh)
+    if command in ("run", "hint", "watch"):
+        kata = next_or_named(parser, catalog, root, args.kata, command, console)
+        if kata is None:
+            return 0
+        if command == "run":
+            return run.run_command(root, kata, console)
+        if command == "hint":
+            return reveal.hint_command(root, kata, console)
+        return watch.watch_command(root, kata, console, poll=args.poll)
+    if command == "reset":
+        return stubs.reset(resolve(parser, catalog, args.kata), console, yes=args.yes)
+    if command == "solution":
+        return reveal.solution_command(
+            root, resolve(parser, catalog, args.kata), console, force=args.force
+        )
+    if command == "bench":
+        katas = [resolve(parser, catalog, args.kata)] if args.kata else list(catalog)
+        return bench.bench_command(
+            root,
+            katas,
+            console,
+            solutions=args.solutions,
+            repeat=args.repeat,
+            suite=args.solutions and not args.kata,
+            as_json=args.json,
+        )
+    if command == "dojo":
+        return dojo.dojo_command(
+            root,
+            resolve(parser, catalog, args.kata),
+            console,
+            minutes=args.minutes,
+            people=dojo.people_of(args.people),
+            turns=args.turns,
+        )
+    if command == "interview":
+        rng = random.Random(args.seed) if args.seed is not None else None
+        return interview.interview_command(
+            root, console, level=args.level, minutes=args.minutes, rng=rng
+        )
+    parser.error(f"unknown command {command!r}")
+    return 2

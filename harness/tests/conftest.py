@@ -1,0 +1,31 @@
+"""Fixtures for the CLI's tests (harness/tests/test_cli*.py): a fake curriculum."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+from harness.terminal import Console
+from harness.tests import fake_curriculum
+
+
+@pytest.fixture(scope="session")
+def fake_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh fake curriculum on which `python -m harness` ran once (its cache is filled).
+
+    What it printed is in status.txt, next to the katas.
+    """
+    root = fake_curriculum.build(tmp_path_factory.mktemp("template") / "repo")
+    screen = Console(out=io.StringIO(), env={}, read_line=lambda: None)
+    assert cli.main(["--root", str(root)], screen) == 0
+    (root / "status.txt").write_text(screen.out.getvalue(), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def fake_repo(fake_template: Path, tmp_path: Path) -> Path:
+    """A learner's copy of the fake curriculum: every stub untouched, results cached."""
+    return fake_curriculum.copy(fake_template, tmp_path / "repo")

@@ -1,0 +1,215 @@
+"""A tiny curriculum for the CLI's tests: four katas in the real layout, run by the real
+pytest plugin, with no latency, so a whole session takes well under a second.
+
+- 01_add     beginner      two tests (one is the workload), ideal 0.01 s, three hints
+- 02_greet   beginner      two tests, no ideal, no workload test
+- 03_wait    intermediate  one test; the hanging variant waits forever
+- 04_later   advanced      listed in katas.toml but not written yet (missing folder)
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+CATALOG = """\
+[[kata]]
+number = 1
+slug = "add"
+title = "Add: await a sum"
+level = "beginner"
+concepts = ["await"]
+hints = [
+  "First nudge: the sum is a + b.",
+  "Second: return it from the coroutine.",
+  "Last: `return a + b`.",
+]
+ideal = 0.01
+
+[[kata]]
+number = 2
+slug = "greet"
+title = "Greet: await a greeting"
+level = "beginner"
+concepts = ["async def"]
+hints = ["Greet by name.", "`return f'hello {name}'`."]
+
+[[kata]]
+number = 3
+slug = "wait"
+title = "Wait: an event that is set"
+level = "intermediate"
+concepts = ["asyncio.Event"]
+hints = ["Set the event before you wait.", "`event.set()` then `await event.wait()`."]
+ideal = 0.01
+
+[[kata]]
+number = 4
+slug = "later"
+title = "Later: not written yet"
+level = "advanced"
+concepts = ["a kata still being written"]
+hints = ["One.", "Two."]
+"""
+
+# tox.ini's [pytest] section without `pythonpath = .` (the CLI puts this repository on
+# PYTHONPATH), with a 1 s timeout so that a hanging kata costs one second.
+PYTEST_INI = """\
+[pytest]
+minversion = 9.0
+testpaths = katas
+addopts = --import-mode=importlib
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+asyncio_default_test_loop_scope = function
+filterwarnings = error
+timeout = 1
+"""
+
+CONFTEST = 'pytest_plugins = ["harness.plugin"]\n'
+
+STUBS = {
+    "01_add": '''\
+"""Kata 01 — add: an `async def` function returns its result to whoever awaits it."""
+
+
+async def add(a: int, b: int) -> int:
+    """add(2, 3) -> 5"""
+    # TODO: return the sum.
+    raise NotImplementedError
+''',
+    "02_greet": '''\
+"""Kata 02 — greet: a coroutine that returns a string."""
+
+
+async def greet(name: str) -> str:
+    """greet("ana") -> "hello ana" """
+    # TODO: return the greeting.
+    raise NotImplementedError
+''',
+    "03_wait": '''\
+"""Kata 03 — wait: awaiting an event returns once it is set."""
+
+import asyncio
+
+
+async def wait_for_signal() -> str:
+    """Set an event, wait for it, return "ready"."""
+    event = asyncio.Event()
+    # TODO: set the event, then wait for it.
+    raise NotImplementedError
+''',
+}
+
+TESTS = {
+    "01_add": '''\
+import pytest
+
+
+async def test_two_and_three_make_five(kata):
+    """The coroutine's result is the sum."""
+    assert await kata.add(2, 3) == 5, "await add(2, 3) should give 5"
+
+
+@pytest.mark.workload
+async def test_one_and_one_make_two(kata):
+    """The workload: one small sum."""
+    assert await kata.add(1, 1) == 2, "await add(1, 1) should give 2"
+''',
+    "02_greet": '''\
+async def test_ana_is_greeted(kata):
+    """The greeting names the person."""
+    assert await kata.greet("ana") == "hello ana", "await greet('ana') should give 'hello ana'"
+
+
+async def test_bo_is_greeted(kata):
+    """Any name works."""
+    assert await kata.greet("bo") == "hello bo", "await greet('bo') should give 'hello bo'"
+''',
+    "03_wait": '''\
+import pytest
+
+
+@pytest.mark.workload
+async def test_the_signal_arrives(kata):
+    """Waiting for an event that was set returns at once."""
+    assert await kata.wait_for_signal() == "ready", "wait_for_signal() should give 'ready'"
+''',
+}
+
+SOLUTIONS = {
+    "01_add": '"""Reference."""\n\n\nasync def add(a: int, b: int) -> int:\n    return a + b\n',
+    "02_greet": (
+        '"""Reference."""\n\n\nasync def greet(name: str) -> str:\n    return f"hello {name}"\n'
+    ),
+    "03_wait": (
+        '"""Reference."""\n\nimport asyncio\n\n\nasync def wait_for_signal() -> str:\n'
+        '    event = asyncio.Event()\n    event.set()\n    await event.wait()\n    return "ready"\n'
+    ),
+}
+
+# What a learner's kata.py can look like.
+SOLVED = SOLUTIONS
+HALF_DONE_ADD = (
+    '"""Mine."""\n\n\nasync def add(a: int, b: int) -> int:\n    return a + b if a == 2 else 0\n'
+)
+SYNTAX_ERROR_ADD = '"""Mine."""\n\n\nasync def add(a: int, b: int) -> int\n    return a + b\n'
+HANGING_WAIT = (
+    '"""Mine."""\n\nimport asyncio\n\n\nasync def wait_for_signal() -> str:\n'
+    '    event = asyncio.Event()\n    await event.wait()  # nothing sets it\n    return "ready"\n'
+)
+CRASHING_GREET = (
+    '"""Mine."""\n\nimport os\n\n\nasync def greet(name: str) -> str:\n    os._exit(3)\n'
+)
+# Blocks the timeout's signal, then waits for a signal nobody sends: only the harness's
+# own watchdog can end it.
+UNSTOPPABLE_WAIT = (
+    '"""Mine."""\n\nimport signal\n\n\nasync def wait_for_signal() -> str:\n'
+    "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM, signal.SIGUSR1})\n"
+    '    signal.sigwait({signal.SIGUSR1})\n    return "ready"\n'
+)
+
+
+def build(root: Path) -> Path:
+    """Write the fake curriculum into ``root`` and return ``root``."""
+    (root / "katas").mkdir(parents=True)
+    (root / "katas" / "katas.toml").write_text(CATALOG, encoding="utf-8")
+    (root / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
+    (root / "conftest.py").write_text(CONFTEST, encoding="utf-8")
+    (root / ".gitignore").write_text(".harness/\n__pycache__/\n", encoding="utf-8")
+    for name, stub in STUBS.items():
+        folder = root / "katas" / name
+        folder.mkdir()
+        (folder / "README.md").write_text(f"# {name}\n\nThe lesson.\n", encoding="utf-8")
+        (folder / "kata.py").write_text(stub, encoding="utf-8")
+        (folder / "test_kata.py").write_text(TESTS[name], encoding="utf-8")
+        solution = root / "solutions" / name
+        solution.mkdir(parents=True)
+        (solution / "kata.py").write_text(SOLUTIONS[name], encoding="utf-8")
+    return root
+
+
+def copy(template: Path, root: Path) -> Path:
+    """A copy of a built curriculum, with its .harness cache (the keys do not name paths)."""
+    shutil.copytree(template, root)
+    return root
+
+
+def git(root: Path, *args: str) -> None:
+    identity = ["-c", "user.name=learner", "-c", "user.email=learner@example.com"]
+    subprocess.run(["git", *identity, *args], cwd=root, check=True, capture_output=True)
+
+
+def commit(root: Path, message: str = "katas") -> None:
+    """Commit everything in ``root``, making it a git checkout first if need be."""
+    if not (root / ".git").exists():
+        git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", message)
+
+
+def write(root: Path, kata: str, text: str) -> Path:
+    path = root / "katas" / kata / "kata.py"
+    path.write_text(text, encoding="utf-8")
+    return path
