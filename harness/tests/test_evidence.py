@@ -1,0 +1,274 @@
+"""The evidence helpers: the timeline chart, the Budget's ratios, the concurrency and
+result assertions (fed constructed records, so no clock is involved), and the
+LoopMonitor's heartbeat (the only real timing here, with wide ratio gaps).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib.util
+import inspect
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from harness.evidence import (
+    BAR,
+    Budget,
+    LoopMonitor,
+    assert_loop_stayed_responsive,
+    assert_ran_concurrently,
+    assert_result,
+    draw_timeline,
+)
+from harness.services import Call, FakeService
+
+
+def call(path: str, started: float, ended: float | None, outcome: str = "answered") -> Call:
+    return Call("GET", path, "", started, ended, 200 if ended is not None else None, outcome)
+
+
+def in_batches(paths: list[str], size: int, seconds: float) -> list[Call]:
+    """``size`` calls at a time, each batch ``seconds`` long, one after the other."""
+    return [call(p, (i // size) * seconds, (i // size + 1) * seconds) for i, p in enumerate(paths)]
+
+
+def bars(timeline: str) -> list[tuple[int, int]]:
+    """Each row's bar as (first column, one past the last column)."""
+    spans = []
+    for row in timeline.splitlines():
+        bar = row.split("|")[1]
+        first = bar.index(BAR)
+        spans.append((first, bar.rindex(BAR) + 1))
+    return spans
+
+
+# --- the timeline -----------------------------------------------------------------------------
+def test_sequential_calls_draw_a_staircase():
+    """Each request starts where the one before ended: the bars step to the right."""
+    dishes = ["coffee", "toast", "eggs", "juice"]
+    calls = [call(f"/dishes/{d}", i * 0.25, (i + 1) * 0.25) for i, d in enumerate(dishes)]
+    timeline = draw_timeline(calls, width=40)
+    assert bars(timeline) == [(0, 10), (10, 20), (20, 30), (30, 40)], (
+        f"four back-to-back calls should draw four steps of 10 columns:\n{timeline}"
+    )
+    assert "GET /dishes/coffee" in timeline and "0.75–1.00 s" in timeline, (
+        f"rows should show each request and its times:\n{timeline}"
+    )
+
+
+def test_concurrent_calls_draw_aligned_bars():
+    """Requests that overlap start and end in the same columns."""
+    calls = [call(f"/dishes/{d}", 0.0, 0.1) for d in ("coffee", "toast", "eggs")]
+    timeline = draw_timeline(calls, width=30)
+    assert bars(timeline) == [(0, 30)] * 3, f"three overlapping calls should align:\n{timeline}"
+
+
+def test_the_timeline_marks_abandoned_calls_and_says_when_there_were_none():
+    """An abandoned request is marked; an empty record says the service saw nothing."""
+    timeline = draw_timeline([call("/slow", 0.0, 0.5, outcome="abandoned")])
+    assert "✗ abandoned" in timeline, f"the abandoned call should be marked:\n{timeline}"
+    assert "saw no requests" in draw_timeline([]), "an empty timeline should say so"
+
+
+# --- the budget ----------------------------------------------------------------------------------
+def test_a_budget_sets_its_bound_at_slack_times_the_ideal():
+    """Eight 0.1 s requests: the bound is 0.2 s, and one at a time takes 4x that."""
+    assert Budget(ideal=0.1, sequential=0.8).bound == pytest.approx(0.2)
+
+
+def test_a_budget_refuses_a_slack_under_two():
+    """A bound closer than 2x the ideal would fail correct code on a busy machine."""
+    with pytest.raises(ValueError, match="at least 2x the ideal"):
+        Budget(ideal=0.1, sequential=2.0, slack=1.5)
+
+
+def test_a_budget_refuses_a_workload_too_small_to_tell_apart():
+    """Sequential time under 3x the bound cannot be told from a slow concurrent run."""
+    with pytest.raises(ValueError, match="workload too small to judge"):
+        Budget(ideal=0.1, sequential=0.5)
+
+
+def test_a_workload_of_exactly_three_times_the_bound_is_accepted():
+    """The docstring's rule is 'at least 3x', so exactly 3x is enough."""
+    assert Budget(ideal=0.1, sequential=0.6).bound == pytest.approx(0.2)
+
+
+# --- assert_ran_concurrently, on a record set by hand ---------------------------------------------
+EIGHT = [f"/dishes/{n}" for n in range(8)]
+BUDGET = Budget(ideal=0.1, sequential=0.8)
+
+
+def recorded(calls: list[Call], peak: int) -> FakeService:
+    """A service that is never started, holding the record a test describes."""
+    service = FakeService()
+    service.calls, service.peak_in_flight = calls, peak
+    return service
+
+
+def test_a_missing_request_is_reported_first():
+    """The count comes before anything else, with the timeline of what did arrive."""
+    service = recorded(in_batches(EIGHT[:7], size=7, seconds=0.1), peak=7)
+    with pytest.raises(AssertionError) as error:
+        assert_ran_concurrently(service, budget=BUDGET, expected_requests=8)
+    message = str(error.value)
+    assert message.startswith("the service expected 8 requests but saw 7:"), message
+    assert "GET /dishes/6" in message, f"the message should include the timeline:\n{message}"
+
+
+def test_requests_one_at_a_time_are_reported_as_such_with_the_staircase():
+    """A peak of one in flight says the requests waited for each other, and what to do."""
+    service = recorded(in_batches(EIGHT, size=1, seconds=0.1), peak=1)
+    with pytest.raises(AssertionError) as error:
+        assert_ran_concurrently(service, budget=BUDGET, expected_requests=8)
+    message = str(error.value)
+    assert message.startswith(
+        "your 8 requests ran one at a time: 0.80 s (together they take ≈ 0.10 s)"
+    ), message
+    assert "asyncio.gather or a TaskGroup" in message, (
+        f"the message should say what to do:\n{message}"
+    )
+    assert len(bars(message.split("\n", 1)[1].rsplit("\n", 1)[0])) == 8, (
+        f"the message should draw one row per request:\n{message}"
+    )
+
+
+def test_too_few_requests_in_flight_at_once_are_reported():
+    """Two at a time is not eight at a time."""
+    service = recorded(in_batches(EIGHT, size=2, seconds=0.1), peak=2)
+    with pytest.raises(AssertionError) as error:
+        assert_ran_concurrently(service, budget=BUDGET, expected_requests=8)
+    message = str(error.value)
+    expected = "at most 2 of your 8 requests were in flight at once; expected 8"
+    assert message.startswith(expected), message
+
+
+def test_requests_that_overlapped_but_took_too_long_are_reported():
+    """All eight in flight together, yet 0.5 s against a 0.2 s bound: something waits."""
+    service = recorded(in_batches(EIGHT, size=8, seconds=0.5), peak=8)
+    with pytest.raises(AssertionError) as error:
+        assert_ran_concurrently(service, budget=BUDGET, expected_requests=8)
+    message = str(error.value)
+    assert message.startswith(
+        "your 8 requests overlapped but took 0.50 s, more than 0.20 s (ideal ≈ 0.10 s)"
+    ), message
+
+
+def test_requests_that_overlapped_within_the_bound_pass():
+    """Eight together in 0.1 s pass; so does a peak of four when four is the limit asked."""
+    together = recorded(in_batches(EIGHT, size=8, seconds=0.1), peak=8)
+    assert_ran_concurrently(together, budget=BUDGET, expected_requests=8)
+    four_at_a_time = recorded(in_batches(EIGHT, size=4, seconds=0.05), peak=4)
+    assert_ran_concurrently(four_at_a_time, budget=BUDGET, expected_requests=8, min_in_flight=4)
+
+
+# --- assert_result ------------------------------------------------------------------------------
+async def brew_tea() -> str:
+    return "a cup of tea"
+
+
+def test_assert_result_names_a_returned_coroutine_and_closes_it():
+    """A coroutine instead of a value is named, and closed so it raises no warning later."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cup = brew_tea()
+        with pytest.raises(AssertionError) as error:
+            assert_result(cup, "a cup of tea", call="make_tea()")
+        message = str(error.value)
+        state = inspect.getcoroutinestate(cup)
+        del cup, error
+        gc.collect()
+    assert message.startswith("make_tea() returned coroutine <coroutine object brew_tea"), message
+    assert "`await` it" in message and "asyncio.run" in message, (
+        f"the message should say what to do:\n{message}"
+    )
+    assert state == inspect.CORO_CLOSED, f"the coroutine should be closed, it is {state}"
+    never_awaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
+    assert not never_awaited, f"closing the coroutine should prevent {never_awaited}"
+
+
+def test_assert_result_compares_values_and_names_the_call():
+    """Equal values pass; different ones say what came back and what was expected."""
+    assert_result("a cup of tea", "a cup of tea", call="make_tea()")
+    expected = r"^make_tea\(\) returned 'coffee'; expected 'a cup of tea'$"
+    with pytest.raises(AssertionError, match=expected):
+        assert_result("coffee", "a cup of tea", call="make_tea()")
+
+
+# --- the heartbeat ------------------------------------------------------------------------------
+# The ratios: the stall is 3x the bound, and the bound is far above a healthy loop's lag
+# (a few ms; tens of ms on a loaded machine).
+STALL = 0.6
+BOUND = STALL / 3
+
+BUSY_HELPER = '''\
+import time
+
+
+def crunch_numbers(seconds):
+    """Keep the CPU busy without sleeping, as heavy pure-Python work does."""
+    deadline, total = time.perf_counter() + seconds, 0
+    while time.perf_counter() < deadline: total += 1
+    return total
+'''
+BUSY_LINE = 7
+
+
+def busy_helper(folder: Path) -> ModuleType:
+    """busy.py written to ``folder`` and imported from there, as the loader imports kata.py."""
+    path = folder / "busy.py"
+    path.write_text(BUSY_HELPER, encoding="utf-8")
+    assert "while" in BUSY_HELPER.splitlines()[BUSY_LINE - 1], "BUSY_LINE must point at the loop"
+    spec = importlib.util.spec_from_file_location("busy_helper", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_a_cpu_stall_is_measured_and_blamed_on_the_line_that_held_the_loop(tmp_path):
+    """A busy loop in the watched file stalls the heartbeat; the stall names its line."""
+    helper = busy_helper(tmp_path.resolve())
+    async with LoopMonitor(helper.__file__) as monitor:
+        await asyncio.sleep(0.01)
+        helper.crunch_numbers(STALL)
+        await asyncio.sleep(0.01)
+    worst = monitor.worst
+    assert worst is not None and worst.seconds >= STALL * 0.9, (
+        f"a {STALL} s stall should be measured, got {monitor.stalls}"
+    )
+    assert worst.where == f"busy.py:{BUSY_LINE} in crunch_numbers()", (
+        f"the stall should be blamed on busy.py:{BUSY_LINE}, got {worst.where!r}"
+    )
+    with pytest.raises(AssertionError) as error:
+        assert_loop_stayed_responsive(monitor, max_lag=BOUND)
+    assert f"by busy.py:{BUSY_LINE} in crunch_numbers()" in str(error.value), str(error.value)
+
+
+async def test_a_loop_that_only_awaits_stays_under_a_generous_lag_bound(tmp_path):
+    """Awaiting leaves the loop free: the heartbeat keeps ticking, nothing is blamed."""
+    async with LoopMonitor(tmp_path / "busy.py") as monitor:
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+    assert_loop_stayed_responsive(monitor, max_lag=BOUND)
+    assert all(stall.where is None for stall in monitor.stalls), (
+        f"no line of the watched file ran, yet a stall was blamed: {monitor.stalls}"
+    )
+
+
+async def test_a_stall_is_blamed_even_when_the_file_is_reached_through_a_symlink(tmp_path):
+    """The file under test is watched by the path it was imported from."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "real", target_is_directory=True)
+    helper = busy_helper(tmp_path / "linked")
+    async with LoopMonitor(helper.__file__) as monitor:
+        await asyncio.sleep(0.01)
+        helper.crunch_numbers(STALL)
+        await asyncio.sleep(0.01)
+    worst = monitor.worst
+    assert worst is not None and worst.where == f"busy.py:{BUSY_LINE} in crunch_numbers()", (
+        f"the stall should be blamed on busy.py:{BUSY_LINE}, got {worst}"
+    )

@@ -1,0 +1,394 @@
+"""The pytest plugin, end to end: a tiny fake curriculum run in a pytest subprocess.
+
+The plugin installs signal handlers, patches builtins (blockbuster) and turns on
+coroutine origin tracking, so every run here is a separate process. Each test writes
+only the file that differs from a passing curriculum and reads the output a learner
+would read.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness import plugin
+
+pytest_plugins = ["pytester"]
+
+REPO = Path(__file__).resolve().parents[2]
+
+CATALOG = """\
+[[kata]]
+number = 1
+slug = "kettle"
+title = "Kettle"
+level = "beginner"
+concepts = ["boiling water"]
+hints = ["Boil it.", "Boil it with await."]
+
+[[kata]]
+number = 2
+slug = "toaster"
+title = "Toaster"
+level = "beginner"
+concepts = ["toasting bread"]
+hints = ["Toast it.", "Toast it with await."]
+"""
+
+# tox.ini's [pytest] section without `pythonpath = .` (PYTHONPATH points at this
+# repository instead), with a 1 s timeout so the hang tests are quick.
+PYTEST_INI = """\
+[pytest]
+minversion = 9.0
+testpaths = katas
+addopts = --import-mode=importlib
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+asyncio_default_test_loop_scope = function
+filterwarnings = error
+timeout = 1
+"""
+
+# Both katas test a function of the same name; each expects its own kata's answer,
+# so a module loaded for the wrong kata fails.
+KATA_TEST = '''\
+"""The {slug} kata's only test."""
+
+
+async def test_the_{slug}_answers(kata):
+    """answer() names this kata; the output says which file gave it."""
+    got = await kata.answer()
+    print(f"\\nUNDER TEST {slug}: {{got}} (module {{kata.__name__}})")
+    assert got.startswith("{slug}"), f"answer() returned {{got!r}}; expected the {slug}'s"
+'''
+
+ANSWER = """\
+async def answer():
+    return "{slug} from {origin}"
+"""
+
+SLUGS = {"01_kettle": "kettle", "02_toaster": "toaster"}
+
+
+class Curriculum:
+    """A fake repository with two passing katas; tests overwrite one file at a time."""
+
+    __test__ = False
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        self.root = pytester.path
+        self.write("katas/katas.toml", CATALOG)
+        self.write("conftest.py", 'pytest_plugins = ["harness.plugin"]\n')
+        self.write("pytest.ini", PYTEST_INI)
+        for name, slug in SLUGS.items():
+            self.write(f"katas/{name}/test_kata.py", KATA_TEST.format(slug=slug))
+            self.kata(name, ANSWER.format(slug=slug, origin="katas/"))
+            self.write(f"solutions/{name}/kata.py", ANSWER.format(slug=slug, origin="solutions/"))
+
+    def write(self, relative: str, source: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+        return path
+
+    def kata(self, name: str, source: str) -> Path:
+        """Replace the learner's kata.py of ``name``."""
+        return self.write(f"katas/{name}/kata.py", source)
+
+    def run(self, *args: str, timeout: float = 60) -> pytest.RunResult:
+        return self.pytester.runpytest_subprocess(*args, timeout=timeout)
+
+
+@pytest.fixture
+def curriculum(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Curriculum:
+    """The fake curriculum in this test's directory, with this repository on PYTHONPATH."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    return Curriculum(pytester)
+
+
+def output(result: pytest.RunResult) -> str:
+    return result.stdout.str() + "\n" + result.stderr.str()
+
+
+def outcomes(result: pytest.RunResult) -> dict[str, int]:
+    counts = result.parseoutcomes()
+    return {key: counts[key] for key in ("passed", "failed", "errors") if counts.get(key)}
+
+
+# --- usage errors at start ---------------------------------------------------------------
+def test_impl_with_two_katas_selected_is_a_usage_error_that_says_what_to_do(curriculum):
+    """--impl needs exactly one kata; with none named, both are selected and it says so."""
+    impl = curriculum.write("elsewhere/answer.py", ANSWER.format(slug="kettle", origin="x"))
+    result = curriculum.run("--impl", str(impl))
+    expected = plugin.IMPL_ONE_KATA.format(count=2, names="01_kettle, 02_toaster")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, (
+        f"expected a usage error (exit 4), got exit {result.ret}:\n{output(result)}"
+    )
+    assert expected in output(result), f"the usage error should say {expected!r}:\n{output(result)}"
+
+
+def test_impl_counts_the_selected_katas_whatever_other_options_are_given(curriculum):
+    """An option's value (here `-p no:cacheprovider`) is not a kata path and selects nothing."""
+    impl = curriculum.write("elsewhere/answer.py", ANSWER.format(slug="kettle", origin="x"))
+    result = curriculum.run("-p", "no:cacheprovider", "--impl", str(impl))
+    expected = plugin.IMPL_ONE_KATA.format(count=2, names="01_kettle, 02_toaster")
+    assert expected in output(result), f"the usage error should say {expected!r}:\n{output(result)}"
+
+
+def test_impl_with_a_missing_file_is_a_usage_error(curriculum):
+    """--impl PATH must name an existing file; the message repeats the path."""
+    result = curriculum.run("katas/01_kettle", "--impl", "no/such/answer.py")
+    expected = plugin.IMPL_MISSING.format(path="no/such/answer.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, (
+        f"expected a usage error (exit 4), got exit {result.ret}:\n{output(result)}"
+    )
+    assert expected in output(result), f"the usage error should say {expected!r}:\n{output(result)}"
+
+
+def test_impl_together_with_solutions_is_a_usage_error(curriculum):
+    """--impl and --solutions both choose what is under test: only one may be given."""
+    impl = curriculum.write("elsewhere/answer.py", ANSWER.format(slug="kettle", origin="x"))
+    result = curriculum.run("katas/01_kettle", "--impl", str(impl), "--solutions")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, (
+        f"expected a usage error (exit 4), got exit {result.ret}:\n{output(result)}"
+    )
+    assert plugin.IMPL_WITH_SOLUTIONS in output(result), (
+        f"the usage error should say {plugin.IMPL_WITH_SOLUTIONS!r}:\n{output(result)}"
+    )
+
+
+# --- what is under test --------------------------------------------------------------------
+MODES = {
+    "default": (
+        ["-s"],
+        "katas under test: your files, katas/NN_slug/kata.py",
+        [
+            "kettle from katas/ (module kata_01_kettle)",
+            "toaster from katas/ (module kata_02_toaster)",
+        ],
+    ),
+    "solutions": (
+        ["-s", "--solutions"],
+        "katas under test: the reference solutions in solutions/ (--solutions)",
+        [
+            "kettle from solutions/ (module solution_01_kettle)",
+            "toaster from solutions/ (module solution_02_toaster)",
+        ],
+    ),
+    "impl": (
+        ["-s", "katas/01_kettle", "--impl", "elsewhere/answer.py"],
+        "katas under test: elsewhere/answer.py (--impl)",
+        ["kettle from elsewhere/ (module impl_01_kettle)"],
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_header_names_what_is_under_test_and_each_kata_loads_that_file(curriculum, mode):
+    """The header says which files are judged; each kata then gets its own module from there.
+
+    Both katas define `answer()` and expect their own result, so modules that collided
+    in sys.modules would fail one of them.
+    """
+    args, header, answers = MODES[mode]
+    curriculum.write("elsewhere/answer.py", ANSWER.format(slug="kettle", origin="elsewhere/"))
+    result = curriculum.run(*args)
+    text = output(result)
+    assert header in result.stdout.lines, f"the header should say {header!r}:\n{text}"
+    assert outcomes(result) == {"passed": len(answers)}, (
+        f"every selected kata should pass with its own answer():\n{text}"
+    )
+    for answer in answers:
+        assert any(answer in line for line in result.stdout.lines), (
+            f"expected a test to report {answer!r}:\n{text}"
+        )
+
+
+# --- a broken or unfinished file -------------------------------------------------------------
+def test_a_missing_function_says_so_plainly(curriculum):
+    """A renamed function is named, with what the file does define."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        async def answr():
+            return "kettle"
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "katas/01_kettle/kata.py has no function `answer` — did you rename it?"
+    assert outcomes(result) == {"failed": 1}, f"the kettle test should fail:\n{output(result)}"
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+    assert "the file defines: answr" in output(result), (
+        f"the failure should list what kata.py defines (answr):\n{output(result)}"
+    )
+    assert "AttributeError" not in output(result), (
+        f"the learner should not see an AttributeError:\n{output(result)}"
+    )
+
+
+def test_a_syntax_error_fails_only_that_kata_with_the_learners_line(curriculum):
+    """One broken kata.py does not stop the other katas; its failure shows line and caret."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        import asyncio
+
+        async def answer()
+            return "kettle"
+        """,
+    )
+    result = curriculum.run()
+    text = output(result)
+    assert "katas/01_kettle/kata.py has a syntax error on line 3" in text, (
+        f"the failure should name kata.py's line 3:\n{text}"
+    )
+    assert "async def answer()" in text, f"the failure should quote the broken line:\n{text}"
+    failed = [line for line in result.stdout.lines if line.startswith(("FAILED", "ERROR"))]
+    assert len(failed) == 1 and "01_kettle" in failed[0], (
+        f"only the kettle kata should fail, got {failed}:\n{text}"
+    )
+    assert result.parseoutcomes().get("passed") == 1, f"the toaster kata should pass:\n{text}"
+
+
+def test_an_untouched_stub_is_reported_as_still_a_stub(curriculum):
+    """NotImplementedError from kata.py becomes a 'still a stub' message with its line."""
+    curriculum.kata(
+        "01_kettle",
+        '''\
+        async def answer():
+            """Boil the water."""
+            # TODO: boil it
+            raise NotImplementedError
+        ''',
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "`answer` in kata.py is still a stub (line 4)"
+    assert outcomes(result) == {"failed": 1}, f"the stub should fail:\n{output(result)}"
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+
+
+# --- diagnoses of asyncio mistakes -------------------------------------------------------------
+def test_a_blocking_call_is_reported_with_its_line(curriculum):
+    """time.sleep in an async def is named with kata.py's line, whatever the test asserted."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        import time
+
+        async def answer():
+            time.sleep(0.01)
+            return "kettle"
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "the event loop was blocked by time.sleep at kata.py:4"
+    assert outcomes(result) == {"failed": 1}, f"the blocking call should fail:\n{output(result)}"
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+
+
+def test_a_swallowed_blocking_call_is_still_reported(curriculum):
+    """gather(return_exceptions=True) hides the error from the code, not from the test."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        import asyncio
+        import time
+
+        async def boil():
+            time.sleep(0.01)
+
+        async def answer():
+            await asyncio.gather(boil(), return_exceptions=True)
+            return "kettle"
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "the event loop was blocked by time.sleep at kata.py:5"
+    assert outcomes(result) == {"failed": 1}, (
+        f"a swallowed blocking call should still fail the test:\n{output(result)}"
+    )
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+
+
+def test_a_never_awaited_coroutine_is_reported_where_it_was_created(curriculum):
+    """A coroutine called without await names its function and kata.py's line."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        async def boil():
+            return "hot"
+
+        async def answer():
+            boil()
+            return "kettle"
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "coroutine boil() was created at kata.py:5 but never awaited"
+    assert outcomes(result) == {"failed": 1}, f"the forgotten await should fail:\n{output(result)}"
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+
+
+def test_a_hang_ends_with_a_timeout_naming_the_waiting_line(curriculum):
+    """An Event nobody sets ends at the timeout, with the line that waits on it."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        import asyncio
+
+        async def answer():
+            await asyncio.Event().wait()
+            return "kettle"
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    text = output(result)
+    assert outcomes(result) == {"failed": 1}, f"the hang should fail:\n{text}"
+    assert "Timeout: this test did not finish within 1 s" in text, (
+        f"the failure should say it is a timeout:\n{text}"
+    )
+    assert "kata.py:4 in answer()" in text, f"the failure should name kata.py:4:\n{text}"
+    assert "an asyncio.Event that nothing sets" in text, (
+        f"the failure should list the usual causes of a hang:\n{text}"
+    )
+
+
+SWALLOWS_CANCELLATION = """\
+    import asyncio
+
+    BOILING = set()
+
+    async def keep_boiling():
+        while True:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                pass
+
+    async def answer():
+        {body}
+    """
+
+
+@pytest.mark.timeout(40)
+@pytest.mark.parametrize(
+    "body",
+    ["await keep_boiling()", 'BOILING.add(asyncio.create_task(keep_boiling())); return "wrong"'],
+    ids=["while-the-test-waits", "after-the-test-failed"],
+)
+def test_a_task_that_swallows_cancellation_cannot_hang_the_run(curriculum, body):
+    """Cancelling a task that catches CancelledError forever still ends, with a timeout message."""
+    curriculum.kata("01_kettle", SWALLOWS_CANCELLATION.format(body=body))
+    result = curriculum.run("katas/01_kettle", timeout=30)
+    text = output(result)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, (
+        f"the run should end with failed tests (exit 1), got exit {result.ret}:\n{text}"
+    )
+    assert "Timeout" in text and "kata.py:8 in keep_boiling()" in text, (
+        f"the output should report a timeout naming kata.py:8 in keep_boiling():\n{text}"
+    )
