@@ -66,10 +66,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _positional_args(config: pytest.Config) -> list[str]:
-    args = [a for a in config.invocation_params.args if not str(a).startswith("-")]
-    # drop option values (e.g. the PATH after --impl) that are not test paths
-    values = {str(config.getoption("impl"))}
-    return [str(Path(config.invocation_params.dir, a)) for a in args if str(a) not in values]
+    """The test paths given on the command line; none when pytest fell back to testpaths."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return []
+    return [str(Path(config.invocation_params.dir, arg)) for arg in config.args]
 
 
 def the_catalog(config: pytest.Config) -> Catalog:
