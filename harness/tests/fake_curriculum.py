@@ -9,9 +9,12 @@ pytest plugin, with no latency, so a whole session takes well under a second.
 
 from __future__ import annotations
 
+import configparser
 import shutil
 import subprocess
 from pathlib import Path
+
+from harness.catalog import ROOT
 
 CATALOG = """\
 [[kata]]
@@ -53,19 +56,23 @@ concepts = ["a kata still being written"]
 hints = ["One.", "Two."]
 """
 
-# tox.ini's [pytest] section without `pythonpath = .` (the CLI puts this repository on
-# PYTHONPATH), with a 1 s timeout so that a hanging kata costs one second.
-PYTEST_INI = """\
-[pytest]
-minversion = 9.0
-testpaths = katas
-addopts = --import-mode=importlib
-asyncio_mode = auto
-asyncio_default_fixture_loop_scope = function
-asyncio_default_test_loop_scope = function
-filterwarnings = error
-timeout = 1
-"""
+def pytest_ini(timeout: int = 1) -> str:
+    """tox.ini's [pytest] section for a curriculum in another folder.
+
+    Read from tox.ini so the fake curricula run under the real settings. Without
+    ``pythonpath = .`` (PYTHONPATH points at this repository instead), testpaths only
+    ``katas``, and a short timeout so that a hanging kata costs a second.
+    """
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini", encoding="utf-8")
+    settings = dict(tox["pytest"])
+    settings.pop("pythonpath", None)
+    settings.update(testpaths="katas", timeout=str(timeout))
+    lines = [f"{key} = {value.strip()}" for key, value in settings.items()]
+    return "[pytest]\n" + "\n".join(lines) + "\n"
+
+
+PYTEST_INI = pytest_ini()
 
 CONFTEST = 'pytest_plugins = ["harness.plugin"]\n'
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness import plugin
+from harness.tests.fake_curriculum import PYTEST_INI
 
 pytest_plugins = ["pytester"]
 
@@ -35,20 +36,6 @@ title = "Toaster"
 level = "beginner"
 concepts = ["toasting bread"]
 hints = ["Toast it.", "Toast it with await."]
-"""
-
-# tox.ini's [pytest] section without `pythonpath = .` (PYTHONPATH points at this
-# repository instead), with a 1 s timeout so the hang tests are quick.
-PYTEST_INI = """\
-[pytest]
-minversion = 9.0
-testpaths = katas
-addopts = --import-mode=importlib
-asyncio_mode = auto
-asyncio_default_fixture_loop_scope = function
-asyncio_default_test_loop_scope = function
-filterwarnings = error
-timeout = 1
 """
 
 # Both katas test a function of the same name; each expects its own kata's answer,
