@@ -120,6 +120,16 @@ class FakeService:
             return 0.0
         return max(c.ended for c in finished) - min(c.started for c in self.calls)
 
+    async def settle(self, within: float) -> None:
+        """Wait until no request is in flight, for at most ``within`` seconds.
+
+        A request its client abandoned shows as such within a few loop turns (its
+        handler is cancelled); one that nobody cancelled runs until its latency is over.
+        """
+        deadline = self.now() + within
+        while self.in_flight and self.now() < deadline:
+            await asyncio.sleep(0.005)
+
     def reset(self) -> None:
         """Forget the record (routes stay), e.g. between a warm-up and the real run."""
         self.calls.clear()

@@ -1,6 +1,5 @@
 """Kata 04 — task groups. Run: pytest katas/04_task_groups"""
 
-import asyncio
 import inspect
 
 import aiohttp
@@ -46,17 +45,6 @@ async def run_order(kata, session, service, dishes):
     except Exception as error:  # noqa: BLE001 - the tests judge what came out
         raised = error
     return returned, raised, service.now()
-
-
-async def until_the_kitchen_is_quiet(service) -> None:
-    """Wait (at most GIVE_UP_AFTER) until no request is in flight at the service.
-
-    A request the client gave up on is seen as abandoned within a few loop turns; one
-    nobody cancelled keeps cooking until its latency is over.
-    """
-    deadline = service.now() + GIVE_UP_AFTER
-    while service.in_flight and service.now() < deadline:
-        await asyncio.sleep(0.005)
 
 
 def order_call(dishes) -> str:
@@ -110,7 +98,7 @@ async def test_a_sold_out_dish_calls_off_the_order_with_order_failed(kata, servi
     open_kitchen(service, {"bread": 0.05, "soup": 0.0}, sold_out={"soup"})
     dishes = ["bread", "soup"]
     returned, raised, _ = await run_order(kata, session, service, dishes)
-    await until_the_kitchen_is_quiet(service)
+    await service.settle(within=GIVE_UP_AFTER)
     assert_order_failed(returned, raised, dishes=dishes, unavailable=["soup"], kata=kata)
 
 
@@ -121,7 +109,7 @@ async def test_a_sold_out_dish_cancels_the_dishes_still_cooking(kata, service, s
     open_kitchen(service, cooking_times, sold_out={"soup"})
     with stopwatch() as watch:
         returned, raised, gave_up = await run_order(kata, session, service, ORDER)
-    await until_the_kitchen_is_quiet(service)
+    await service.settle(within=GIVE_UP_AFTER)
     timeline = draw_timeline(service.calls)
 
     assert len(service.calls) == len(ORDER) and service.peak_in_flight == len(ORDER), (
@@ -170,7 +158,7 @@ async def test_a_broken_kitchen_line_is_not_a_sold_out_dish(kata, service, sessi
     open_kitchen(service, {"bread": 0.05, "soup": 0.01}, hangs_up={"soup"})
     dishes = ["bread", "soup"]
     returned, raised, _ = await run_order(kata, session, service, dishes)
-    await until_the_kitchen_is_quiet(service)
+    await service.settle(within=GIVE_UP_AFTER)
     call = order_call(dishes)
     if raised is None:
         raise AssertionError(

@@ -1,6 +1,5 @@
 """Kata 05 — timeouts. Run: pytest katas/05_timeouts"""
 
-import asyncio
 import inspect
 
 import aiohttp
@@ -58,15 +57,6 @@ async def ask(kata, session, service, timeout: float) -> dict:
     return forecast
 
 
-async def outcome_once_noticed(call) -> str:
-    """The call's outcome, after giving the service up to NOTICE s to see a disconnect."""
-    waited = 0.0
-    while call.outcome == "in flight" and waited < NOTICE:
-        await asyncio.sleep(0.01)
-        waited += 0.01
-    return call.outcome
-
-
 async def test_a_fast_forecast_is_the_live_one(kata, service, session):
     """Within the deadline, the service's answer is used, not the fallback."""
     service.route(PATH, json=LIVE, latency=0.02)
@@ -104,7 +94,8 @@ async def test_the_slow_request_is_abandoned_not_left_running(kata, service, ses
     calls = service.calls_to(PATH)
     assert calls, f"{call_text(TIMEOUT)} never asked the weather service at {PATH}"
     request = calls[0]
-    outcome = await outcome_once_noticed(request)
+    await service.settle(within=NOTICE)
+    outcome = request.outcome
     assert outcome != "answered", (
         f"the weather service answered the slow request after {request.duration:.2f} s: "
         f"{call_text(TIMEOUT)} waited for it instead of giving up after {TIMEOUT:.2f} s."

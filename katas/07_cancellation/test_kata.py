@@ -165,7 +165,7 @@ async def test_a_payment_in_flight_finishes_even_if_checkout_is_cancelled(
     await cancel_and_wait(task, "checkout(url, 'order-42')")
     await background_work_of(kata_file)
     payment = service.calls_to("/payments")[0]
-    await settled(payment)
+    await service.settle(within=PATIENCE)
     timeline = draw_timeline(service.calls)
     assert payment.outcome == "answered", (
         f"the payment was abandoned: checkout was cancelled while POST /payments was in "
@@ -184,13 +184,6 @@ async def test_a_payment_in_flight_finishes_even_if_checkout_is_cancelled(
         "not the caller: `await asyncio.shield(...)` still raises CancelledError in "
         "checkout, and checkout should let it out."
     )
-
-
-async def settled(call, timeout: float = PATIENCE) -> None:
-    """Wait until the service has answered ``call`` or seen the client go away."""
-    deadline = time.perf_counter() + timeout
-    while call.outcome == "in flight" and time.perf_counter() < deadline:
-        await asyncio.sleep(0.005)
 
 
 async def background_work_of(kata_file, timeout: float = PATIENCE) -> None:

@@ -266,7 +266,7 @@ async def test_find_order_closes_the_stream_of_orders_before_it_returns(
         "`async for` (this test watches that stream to see that it is closed)."
     )
     assert closed == opened, (
-        f"find_order returned while its iter_orders stream was still open. Leaving an "
+        "find_order returned while its iter_orders stream was still open. Leaving an "
         "`async for` early (return or break) does not close an async generator: its "
         "cleanup (here, closing the ClientSession inside iter_orders) waits until the "
         "garbage collector finds it. Open the stream with "
