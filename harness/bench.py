@@ -13,6 +13,9 @@ untouched stub takes to fail.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,13 @@ SUITE_TOTAL = (
     "{tests:>3} tests  {seconds:>6} s in tests, {wall:.2f} s wall (with pytest's start-up)"
 )
 NO_STUBS = "  (no untouched stub: every kata.py has been edited)"
+ALONE_HEADER = (
+    "Each kata alone — `pytest katas/NN --solutions`, best of {repeat}: wall time against "
+    "the import baseline ({baseline:.2f} s for `import pytest, aiohttp, aiosqlite`) plus "
+    "the time its tests spend in their calls:"
+)
+ALONE_LINE = "{wall:.2f} s wall; baseline + tests {expected:.2f} s — {ratio:.2f}×"
+BASELINE_COMMAND = [sys.executable, "-c", "import pytest, aiohttp, aiosqlite"]
 LEARNER = "your kata.py"
 SOLUTIONS = "the reference solutions"
 
@@ -188,6 +198,40 @@ def time_suite(root: Path, katas: list[Kata], args: list[str]) -> SuiteTiming:
     return suite
 
 
+def import_baseline(repeat: int = DEFAULT_REPEAT) -> float:
+    """The best wall time of a bare Python that imports what every kata session imports."""
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        started = time.perf_counter()
+        subprocess.run(BASELINE_COMMAND, check=True)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def time_each_alone(
+    root: Path, katas: list[Kata], *, repeat: int = DEFAULT_REPEAT
+) -> list[dict[str, Any]]:
+    """Each kata in a session of its own against its solution: the best wall time, and
+    the time its tests spent in their call phase in that same session."""
+    catalog = load_catalog(root)
+    rows = []
+    for kata in katas:
+        if progress.missing_files(kata) or not kata.solution.is_file():
+            continue
+        best: tuple[float, float] | None = None
+        for _ in range(max(1, repeat)):
+            runs, sessions = runner.run_katas(
+                root, catalog, [kata], ["-q", "--tb=no", "--solutions"]
+            )
+            wall = sum(session.seconds for session in sessions)
+            calls = sum(t.call_seconds or 0.0 for t in runs[kata.name].tests)
+            if best is None or wall < best[0]:
+                best = (wall, calls)
+        assert best is not None
+        rows.append({"name": kata.name, "wall": round(best[0], 4), "calls": round(best[1], 4)})
+    return rows
+
+
 def untouched_stubs(root: Path, katas: list[Kata]) -> list[Kata]:
     ready = [kata for kata in katas if not progress.missing_files(kata)]
     pristine = stubs.pristine(root, ready)
@@ -206,9 +250,15 @@ def bench_command(
 ) -> int:
     timings = time_workloads(root, katas, solutions=solutions, repeat=repeat)
     suite_timing = stub_timing = None
+    alone: list[dict[str, Any]] = []
+    baseline = 0.0
     if suite:
         suite_timing = time_suite(root, katas, ["--solutions"])
         stub_timing = time_suite(root, untouched_stubs(root, katas), [])
+        baseline = import_baseline(repeat)
+        alone = time_each_alone(root, katas, repeat=repeat)
+        for row in alone:
+            row["ratio"] = round(row["wall"] / (baseline + row["calls"]), 3)
     if as_json:
         document: dict[str, Any] = {
             "under_test": "solutions" if solutions else "kata",
@@ -218,6 +268,7 @@ def bench_command(
         if suite_timing is not None and stub_timing is not None:
             document["suite"] = suite_timing.to_json()
             document["stubs"] = stub_timing.to_json()
+            document["alone"] = {"baseline": round(baseline, 4), "katas": alone}
         console.print(json.dumps(document, indent=2))
         return 0
     width = max((len(kata.name) for kata in katas), default=0)
@@ -246,4 +297,12 @@ def bench_command(
             tests=block.tests, seconds=f"{block.seconds:.2f}", wall=block.wall
         )
         console.print(f"  {'total':<{width}}  {total}")
+    if alone:
+        console.print()
+        console.print(style.paint(ALONE_HEADER.format(repeat=repeat, baseline=baseline), "bold"))
+        for row in alone:
+            line = ALONE_LINE.format(
+                wall=row["wall"], expected=baseline + row["calls"], ratio=row["ratio"]
+            )
+            console.print(f"  {row['name']:<{width}}  {line}")
     return 0

@@ -25,10 +25,10 @@ def line_of(output: str, kata: str) -> str:
     return next(line for line in output.splitlines() if line.strip().startswith(kata))
 
 
-def test_bench_solutions_times_workloads_the_suite_and_the_stubs(fake_repo):
+def test_bench_solutions_times_workloads_the_suite_the_stubs_and_each_kata_alone(fake_repo):
     code, output = harness(fake_repo, "bench", "--solutions", "--repeat", "1")
     assert code == 0
-    workload, suite, stubs = output.split("\n\n")
+    workload, suite, stubs, alone = output.split("\n\n")
     assert "best of 1, against the reference solutions" in workload
     assert re.search(r"01_add\s+\d\.\d+ s, ideal 0\.010 s — \d+\.\d\d×", workload), workload
     assert "no test is marked @pytest.mark.workload" in line_of(workload, "02_greet")
@@ -39,6 +39,9 @@ def test_bench_solutions_times_workloads_the_suite_and_the_stubs(fake_repo):
     assert re.search(r"total\s+5 tests .* s wall", suite), suite
     assert "how long each takes to fail" in stubs
     assert re.search(r"01_add\s+2 tests\s+\d\.\d\d s\s+0 passed, 2 failed", stubs), stubs
+    assert "`import pytest, aiohttp, aiosqlite`" in alone
+    assert re.search(r"02_greet\s+\d\.\d\d s wall; baseline \+ tests \d\.\d\d s — \d", alone), alone
+    assert "04_later" not in alone, "a kata without files cannot be timed alone"
 
 
 def test_bench_json_times_the_learners_code_and_says_why_a_kata_was_not_timed(fake_repo):
