@@ -7,6 +7,7 @@ Edit this file until `pytest katas/11_async_iteration` is green.
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
+import aiosqlite
 
 
 async def fetch_page(session: aiohttp.ClientSession, shop_url: str, page: int) -> dict:
@@ -53,3 +54,25 @@ async def orders_of_customer(shop_url: str, customer: str) -> list[dict]:
     """
     # TODO: one async comprehension over iter_orders(shop_url).
     raise NotImplementedError
+
+
+SPENDING_QUERY = """
+    SELECT orders.customer, SUM(orders.quantity * products.price_cents) AS spent
+    FROM orders JOIN products ON products.id = orders.product_id
+    GROUP BY orders.customer ORDER BY orders.customer
+"""
+
+
+async def big_spenders(db_path: str, at_least_cents: int) -> list[str]:
+    """The customers who spent at least `at_least_cents` in the shop database, by name.
+
+    Rows come from aiosqlite, whose cursor is an async iterator: loop over it with
+    `async for` (or an async comprehension). SPENDING_QUERY gives (customer, spent) rows.
+
+    await big_spenders("shop.db", 2900) -> ["ana", "bo", "dee"]
+    """
+    async with aiosqlite.connect(db_path) as db:
+        async with db.execute(SPENDING_QUERY) as rows:
+            # TODO: collect the customers whose `spent` is at least `at_least_cents`,
+            #       iterating `rows` asynchronously.
+            raise NotImplementedError

@@ -310,3 +310,21 @@ async def test_orders_of_customer_collects_from_every_page(kata, service):
         f"{call} fetched pages {pages_requested(service)}; expected each page once, in "
         f"order: {ALL_PAGES}"
     )
+
+
+# The shop database (harness/database.py): what each customer spent, in cents.
+SPENT = {"ana": 3748, "bo": 2949, "cy": 1047, "dee": 4500}
+
+
+async def test_big_spenders_are_read_row_by_row_from_the_database(kata, shop_db):
+    """An aiosqlite cursor is an async iterator: `async for` reads its rows."""
+    call = "await big_spenders(db_path, 2900)"
+    spenders = await kata.big_spenders(str(shop_db.path), 2900)
+    expected = sorted(name for name, cents in SPENT.items() if cents >= 2900)
+    assert_result(spenders, expected, call=call)
+
+
+async def test_a_threshold_above_everyone_finds_no_big_spender(kata, shop_db):
+    """An async comprehension over no matching rows is an empty list."""
+    spenders = await kata.big_spenders(str(shop_db.path), 10_000)
+    assert_result(spenders, [], call="await big_spenders(db_path, 10_000)")

@@ -1,0 +1,50 @@
+"""Mistake: the synchronous sqlite3 module inside a coroutine blocks the event loop."""
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+
+import aiohttp
+
+MISTAKE = "the event loop was blocked by sqlite3.Connection.execute at wrong_sync_sqlite.py:{line}"
+
+
+async def fetch_page(session: aiohttp.ClientSession, shop_url: str, page: int) -> dict:
+    async with session.get(f"{shop_url}/orders", params={"page": page}) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+async def iter_orders(shop_url: str) -> AsyncIterator[dict]:
+    async with aiohttp.ClientSession() as session:
+        page = 1
+        while page is not None:
+            data = await fetch_page(session, shop_url, page)
+            for order in data["orders"]:
+                yield order
+            page = data["next_page"]
+
+
+async def find_order(shop_url: str, predicate: Callable[[dict], bool]) -> dict | None:
+    async with aclosing(iter_orders(shop_url)) as orders:
+        async for order in orders:
+            if predicate(order):
+                return order
+    return None
+
+
+async def orders_of_customer(shop_url: str, customer: str) -> list[dict]:
+    return [order async for order in iter_orders(shop_url) if order["customer"] == customer]
+
+
+SPENDING_QUERY = """
+    SELECT orders.customer, SUM(orders.quantity * products.price_cents) AS spent
+    FROM orders JOIN products ON products.id = orders.product_id
+    GROUP BY orders.customer ORDER BY orders.customer
+"""
+
+
+async def big_spenders(db_path: str, at_least_cents: int) -> list[str]:
+    with sqlite3.connect(db_path) as db:
+        rows = db.execute(SPENDING_QUERY)  # <- mistake
+        return [customer for customer, spent in rows if spent >= at_least_cents]
