@@ -11,9 +11,11 @@ from harness.evidence import Budget, LoopMonitor, assert_loop_stayed_responsive,
 LATENCY = 0.1
 WEATHER = {"oslo": 3.5, "lima": 18.0, "cairo": 27.5, "perth": 21.0, "quito": 14.5, "hanoi": 29.0}
 BUDGET = Budget(ideal=LATENCY, sequential=LATENCY * len(WEATHER))
-# A free loop answers its 5 ms heartbeat within a few ms even on a busy machine; one
-# blocking call here holds it for the full 0.1 s latency, 4x this bound.
-MAX_LAG = 0.025
+# The heartbeat may be late by MAX_LAG. A free loop was late by up to 0.03 s with both
+# cores busy (MAX_LAG is 2.7x that); a blocked loop is late by a whole call: 0.25 s for
+# the single slow reading, 0.6 s for six readings in a row (3x and 7.5x MAX_LAG).
+MAX_LAG = 0.08
+SLOW_READING = 0.25
 
 
 def open_stations(service, latency=LATENCY):
@@ -23,7 +25,7 @@ def open_stations(service, latency=LATENCY):
 
 async def test_one_reading_runs_in_a_worker_thread_while_the_loop_stays_free(kata, kata_file, service):
     """asyncio.to_thread runs a blocking call in a thread; the loop keeps its heartbeat."""
-    open_stations(service)
+    open_stations(service, latency=SLOW_READING)
     client = kata.LegacyWeatherClient(service.base_url)
     async with LoopMonitor(kata_file) as monitor:
         celsius = await kata.read_station(client, "oslo")
