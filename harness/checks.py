@@ -18,6 +18,8 @@ from pathlib import Path
 from harness.catalog import Catalog, Kata
 
 MISTAKE_MARK = "# <- mistake"
+TIMED_OUT = -1  # the returncode of a run that had to be killed
+STUCK = "the pytest process did not exit within {seconds:g} s and was killed"
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,18 @@ def run_pytest(root: Path, *args: str, timeout: float = 60) -> Run:
     env.pop("PYTEST_ADDOPTS", None)
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args]
     started = time.perf_counter()
-    done = subprocess.run(
-        command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    try:
+        done = subprocess.run(
+            command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as stuck:  # this run's check fails, not every check
+        output = "".join(_text(part) for part in (stuck.stdout, stuck.stderr))
+        return Run(TIMED_OUT, f"{output}\n{STUCK.format(seconds=timeout)}", timeout)
     return Run(done.returncode, done.stdout + done.stderr, time.perf_counter() - started)
+
+
+def _text(part: str | bytes | None) -> str:
+    return part.decode(errors="replace") if isinstance(part, bytes) else (part or "")
 
 
 def run_all(root: Path, jobs: dict[str, list[str]], workers: int = 2) -> dict[str, Run]:
