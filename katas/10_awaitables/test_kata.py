@@ -19,9 +19,9 @@ DELAY = 0.05
 NOTICED_WITHIN = 0.2
 DEADLINE = 0.6
 # While three scales weigh, the heartbeat may be late by MAX_LAG. Waiting for them with a
-# blocking call stalls it 3 x DELAY = 0.15 s (3.75x); with a future the loop runs on
-# (the heartbeat was late by <= 0.01 s on a 2-core machine at load 4-6: MAX_LAG is 4x).
-MAX_LAG = 0.04
+# blocking call stalls it 3 x DELAY = 0.15 s (3x); with a future the loop runs on
+# (the heartbeat was late by <= 0.01 s on a 2-core machine at load 4-6: MAX_LAG is 5x).
+MAX_LAG = 0.05
 
 
 class ScaleError(Exception):
