@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.catalog import Catalog, Kata
+from harness.catalog import Catalog
 
 MISTAKE_MARK = "# <- mistake"
 TIMED_OUT = -1  # the returncode of a run that had to be killed
@@ -74,10 +74,6 @@ def expected_mistake(variant: Path) -> str | None:
                 text = text.replace("{line}", str(marked[0]))
             return text
     return None
-
-
-def is_untouched_stub(kata: Kata) -> bool:
-    return "raise NotImplementedError" in kata.stub.read_text(encoding="utf-8")
 
 
 def structure_problems(catalog: Catalog) -> list[str]:

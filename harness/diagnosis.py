@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import signal
@@ -36,13 +37,18 @@ Usual causes of a hang:
   - a lock acquired and never released"""
 
 
+def learner_frames(frame: FrameType | None, kata_file: str) -> Iterator[FrameType]:
+    """The frames of ``frame``'s stack that run the learner's file, innermost first."""
+    while frame is not None:
+        if frame.f_code.co_filename == kata_file:
+            yield frame
+        frame = frame.f_back
+
+
 def learner_chain(frame: FrameType | None, kata_file: str, limit: int = 3) -> str | None:
     """``kata.py:14, called from kata.py:30``: the learner's frames, innermost first."""
-    lines = []
-    while frame is not None and len(lines) < limit:
-        if frame.f_code.co_filename == kata_file:
-            lines.append(f"{Path(kata_file).name}:{frame.f_lineno}")
-        frame = frame.f_back
+    frames = itertools.islice(learner_frames(frame, kata_file), limit)
+    lines = [f"{Path(kata_file).name}:{f.f_lineno}" for f in frames]
     return ", called from ".join(lines) or None
 
 

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.diagnosis import learner_frames
 from harness.services import Call, FakeService
 
 BAR = "█"
@@ -221,12 +222,11 @@ class LoopMonitor:
                 self._blamed = self._learner_line()
 
     def _learner_line(self) -> str | None:
-        frame = sys._current_frames().get(self._loop_thread)
-        while frame is not None:
-            if frame.f_code.co_filename == self.kata_file:
-                return f"{Path(self.kata_file).name}:{frame.f_lineno} in {frame.f_code.co_name}()"
-            frame = frame.f_back
-        return None
+        loop_stack = sys._current_frames().get(self._loop_thread)
+        frame = next(learner_frames(loop_stack, self.kata_file), None)
+        if frame is None:
+            return None
+        return f"{Path(self.kata_file).name}:{frame.f_lineno} in {frame.f_code.co_name}()"
 
     @property
     def worst(self) -> Stall | None:
