@@ -49,6 +49,10 @@ FIXES = {
         "threading.Lock): let the loop wait instead — await asyncio.wrap_future(...), "
         "asyncio.to_thread(...), or an asyncio primitive (asyncio.Lock, asyncio.Event)."
     ),
+    "subprocess.Popen": (
+        "starting a process waits for it to start (and run() for it to end): use "
+        "`await asyncio.create_subprocess_exec(...)`."
+    ),
     "builtins.input": "input() waits for the keyboard: read input before the loop starts, or await asyncio.to_thread(input).",
 }
 FIX_BY_PREFIX = {
@@ -130,6 +134,8 @@ class BlockingGuard:
                 return True  # not the learner's call: blockbuster will not raise
             if in_shutdown:
                 function = EXECUTOR_EXIT
+            elif _on_stack(frame, [("subprocess.py", {"__init__", "_execute_child"})]):
+                function = "subprocess.Popen"
             elif name.endswith(("acquire", "acquire_lock")):
                 function = "lock.acquire"
             else:

@@ -196,6 +196,32 @@ def loop_touched_from_another_thread(c: Context) -> tuple[str, str] | None:
 
 
 @rule
+def ends_the_process(c: Context) -> tuple[str, str] | None:
+    error = c.error
+    if isinstance(error, SystemExit):
+        return (
+            f"your code called sys.exit({error.code!r}) (SystemExit): it would end the whole test run.",
+            "return the result (or raise an ordinary exception); a kata's functions never end the process.",
+        )
+    if isinstance(error, KeyboardInterrupt):
+        return (
+            "your code raised KeyboardInterrupt: that is what Ctrl-C raises, and it would stop the whole test run.",
+            "raise an ordinary exception (ValueError, RuntimeError, ...) to report a problem.",
+        )
+    if isinstance(error, GeneratorExit):
+        return (
+            "your code raised GeneratorExit outside a generator that is being closed.",
+            "raise an ordinary exception; GeneratorExit belongs to generator.close().",
+        )
+    if isinstance(error, RecursionError):
+        return (
+            f"the recursion went too deep ({error}).",
+            "look for a function that calls itself without an end, or a recursion limit your code lowered.",
+        )
+    return None
+
+
+@rule
 def leaf_of_a_group(c: Context) -> tuple[str, str] | None:
     if isinstance(c.error, BaseExceptionGroup):
         leaves = _leaves(c.error)
@@ -220,6 +246,14 @@ def explain(
     """The diagnosis of ``error``, raised while a kata test ran the learner's code."""
     if isinstance(error, Mistake):
         return error.diagnosis
+    if type(error).__name__ == "HangStop":  # the timer's own stop, explained by the timer
+        return Diagnosis("this test was stopped: its time was up.", kind="timeout")
+    if type(error).__name__ == "LearnerExit":
+        return Diagnosis(
+            f"your code called os._exit({error.code}): it would end the whole test run on the spot.",
+            fix="return the result (or raise an exception); a kata's functions never end the process.",
+            kind="error",
+        )
     if isinstance(error, pytest.fail.Exception):
         return Diagnosis(str(error.msg))
     tb = error.__traceback__

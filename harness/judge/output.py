@@ -15,6 +15,7 @@ report back unchanged.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +23,18 @@ from pathlib import Path
 import pytest
 
 from harness.catalog import Catalog
+from harness.judge.hang import _real_exit
 from harness.judge.report import Diagnosis
 
 TODO = "to do"  # the report category of a stub's failing test in a multi-kata run
 CAPTURE_LINES = 10  # of captured stdout/stderr/log kept in a failure's report
+CAPTURE_WIDTH = 200  # characters of each of those lines
 FULL_TRACEBACK = "pytest's own traceback of these failures: add --tb=long"
 SAME_AS_ABOVE = "same as above: {what}"
 NEXT = "Next: pytest katas/{number:02d}   (stuck? python -m harness hint {number})"
 DIAGNOSIS_ATTRIBUTE = "kata_diagnosis"  # on a TestReport: the diagnosis as a dict (events)
+FOLDED_ATTRIBUTE = "kata_folded"  # a teardown failure told in its test's own report
+SHOWN = pytest.StashKey["tuple[pytest.TestReport, Diagnosis]"]()
 
 
 def short_mode(config: pytest.Config) -> bool:
@@ -67,9 +72,40 @@ def attach(report: pytest.TestReport, item: pytest.Item, diagnosis: Diagnosis) -
         text = SAME_AS_ABOVE.format(what=first_sentence(diagnosis.what))
     plugin.shown.add(text)
     report.longrepr = ShortRepr(text)
+    item.stash[SHOWN] = (report, diagnosis)
     path, line, _ = report.location
     report.location = (path, line, sentence(item.name))
     report.sections = [(title, _tail(body)) for title, body in report.sections]
+
+
+def add_also(item: pytest.Item, record: object, *lines: str) -> None:
+    """Findings of the teardown join the failing test's report (printed at the end)."""
+    shown = item.stash.get(SHOWN, None)
+    if shown is None:
+        return
+    report, diagnosis = shown
+    updated = diagnosis.with_also(*lines)
+    setattr(report, DIAGNOSIS_ATTRIBUTE, updated.as_dict())
+    if isinstance(report.longrepr, ShortRepr) and not report.longrepr.text.startswith("same as above"):
+        report.longrepr.text = updated.render(hints=hints_shown(item.config))
+    item.stash[SHOWN] = (report, updated)
+
+
+def fold_into_test(item: pytest.Item, report: pytest.TestReport, diagnosis: Diagnosis) -> None:
+    """A failure in the teardown of a test that already failed joins its report."""
+    where = f" ({diagnosis.where[-1]})" if diagnosis.where else ""
+    add_also(item, None, diagnosis.what.rstrip(":") + where)
+    setattr(report, FOLDED_ATTRIBUTE, True)
+
+
+def last_words(item: pytest.Item, text: str) -> None:
+    """The process is about to end in the middle of a test: say why, on the terminal."""
+    capture = item.config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        capture.suspend_global_capture(in_=True)
+    sys.stderr.write(f"\n\n{'_' * 20} {sentence(item.name)} {'_' * 20}\n{text}\n")
+    sys.stderr.flush()
+    _real_exit(1)
 
 
 def first_sentence(text: str, limit: int = 160) -> str:
@@ -87,13 +123,19 @@ def sentence(test_name: str) -> str:
 
 
 def _tail(text: str) -> str:
+    """The last lines of captured output, each cut to a screen's width or so."""
     lines = text.rstrip("\n").splitlines()
-    if len(lines) <= CAPTURE_LINES:
-        return text
-    cut = len(lines) - CAPTURE_LINES
-    return f"({cut} earlier lines not shown; run with -s to see all output)\n" + "\n".join(
-        lines[-CAPTURE_LINES:]
-    )
+    shown = [_cut(line) for line in lines[-CAPTURE_LINES:]]
+    if len(lines) > CAPTURE_LINES:
+        cut = len(lines) - CAPTURE_LINES
+        shown.insert(0, f"({cut} earlier lines not shown; run with -s to see all output)")
+    return "\n".join(shown)
+
+
+def _cut(line: str) -> str:
+    if len(line) <= CAPTURE_WIDTH:
+        return line
+    return f"{line[:CAPTURE_WIDTH]}… ({len(line) - CAPTURE_WIDTH:,} more characters)"
 
 
 @dataclass
@@ -125,6 +167,8 @@ class ShortReports:
     # --- per test ---------------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        if getattr(report, FOLDED_ATTRIBUTE, False):
+            return "", "", ""  # already counted, and told, as the test's failure
         diagnosis = getattr(report, DIAGNOSIS_ATTRIBUTE, None)
         if diagnosis is None or not report.failed:
             return None

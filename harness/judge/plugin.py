@@ -22,11 +22,11 @@ import pytest
 
 from harness import catalog as catalog_module
 from harness.catalog import Catalog, Kata
-from harness.judge import database, hang, loader, output, processes
-from harness.judge.aftermath import Aftermath
+from harness.judge import aftermath, database, hang, isolation, loader, output, processes
 from harness.judge.blocking import BlockingGuard
 from harness.judge.explain import explain
 from harness.judge.frames import LearnerFile
+from harness.judge.isolation import Isolation
 from harness.judge.report import Diagnosis, Mistake
 from harness.judge.services import FakeService, ServiceFactory
 
@@ -50,14 +50,16 @@ class Judged:
     tests: LearnerFile
     module: object = None
     guard: BlockingGuard | None = None
-    aftermath: Aftermath | None = None
+    aftermath: aftermath.Aftermath | None = None
+    isolation: Isolation | None = None
+    timer: hang.HangTimer | None = None
     diagnosis: Diagnosis | None = None
 
 
 JUDGED = pytest.StashKey[Judged]()
+EXIT_STATUS = pytest.StashKey[int]()
 # What a test can leave behind that fails it even when its checks passed.
 CAUSES = ("never_awaited", "task_exception", "task_pending", "unclosed")
-TIMER = pytest.StashKey[hang.HangTimer]()
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -112,6 +114,15 @@ def pytest_configure(config: pytest.Config) -> None:
     sys.set_coroutine_origin_tracking_depth(ORIGIN_TRACKING_DEPTH)
     processes.force_start_method(config.getoption("start_method"))
     config.pluginmanager.register(output.ShortReports(config, catalog), "kata-short-reports")
+    config.pluginmanager.register(aftermath.LateReports(catalog_paths(config, catalog)), "kata-late-reports")
+
+
+def catalog_paths(config: pytest.Config, catalog: Catalog) -> tuple[str, ...]:
+    """Where kata tests and the files under test live (to recognise what they left)."""
+    paths = [str(catalog.root / "katas"), str(catalog.root / "solutions")]
+    if config.getoption("impl"):
+        paths.append(str(Path(config.getoption("impl")).resolve()))
+    return tuple(paths)
 
 
 def _positional_args(config: pytest.Config) -> list[str]:
@@ -179,6 +190,8 @@ def kata(request: pytest.FixtureRequest) -> Iterator[loader.KataModule]:
         pytest.fail(f"{request.node.path} is not inside a kata folder listed in katas.toml")
     path, name = file_under_test(request.config, record.kata)
     module = loader.load(path, name, record.learner)
+    if record.isolation is not None:
+        record.isolation.protect()  # a limit lowered at import would break pytest itself
     record.module = module._module
     record.guard = BlockingGuard(record.learner, module._module)
     with record.guard.active():
@@ -212,21 +225,53 @@ shop_db = database.shop_db
 
 # --- judging a test ----------------------------------------------------------------------------
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+    """From setup to teardown: watch what the test leaves behind, keep its code from
+    changing the process; stop its hang timer once its teardown is over, not before."""
+    record = judged(item)
+    if record is not None:
+        record.aftermath = aftermath.Aftermath(record.learner)
+        record.isolation = Isolation(record.learner)
+        gc.freeze()  # each collection then only walks what this test created
+        record.aftermath.start()
+        record.isolation.start()
+    try:
+        return (yield)
+    finally:
+        if record is not None:
+            if record.timer is not None:
+                record.timer.cancel()
+            assert record.aftermath is not None and record.isolation is not None
+            record.isolation.stop()  # idempotent: teardown normally did it already
+            record.aftermath.stop()
+            gc.unfreeze()
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Run the test, then put the root cause first: blocking, an error, a forgotten await."""
+    """Run the test, then put the root cause first: a hang, blocking, an error, a
+    forgotten await."""
     record = item.stash.get(JUDGED, None)
     if record is None or record.guard is None or record.aftermath is None:
         return (yield)
-    _phase(item, "call")
+    _phase(record, "call")
+    assert record.isolation is not None
+    record.isolation.watch()
     try:
         yield
         failure: BaseException | None = None
     except KeyboardInterrupt:
-        raise
+        if record.timer is None or record.timer.interrupted:
+            raise  # a real Ctrl-C stops the run
+        failure = sys.exc_info()[1]  # raised by the learner's code: a failure like any other
     except BaseException as error:  # noqa: BLE001 - judged below
         failure = error
+    record.isolation.protect()
     record.aftermath.collect()
-    diagnosis = verdict(record, failure, record.aftermath)
+    left = record.isolation.left_running()
+    diagnosis = verdict(record, failure)
+    if diagnosis is not None and left and diagnosis not in left:
+        diagnosis = diagnosis.with_also(*(d.what for d in left))
     if diagnosis is None:
         return None
     record.diagnosis = diagnosis
@@ -239,25 +284,39 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
-    """What a passing test left behind (a task that failed unseen) fails it in teardown."""
-    _phase(item, "teardown")
-    result = yield
+    """What the test left behind — a task that failed unseen, a process or thread still
+    running — fails a test that passed, and joins the report of one that failed."""
     record = item.stash.get(JUDGED, None)
-    if record is None or record.aftermath is None:
+    if record is not None:
+        _phase(record, "teardown")
+        if record.isolation is not None:
+            record.isolation.protect()
+    result = yield
+    if record is None or record.aftermath is None or record.isolation is None:
         return result
-    late = [f for f in record.aftermath.collect() if f.kind in CAUSES]
-    if late and record.diagnosis is None and record.guard is not None:
-        record.diagnosis = late[0].diagnosis.with_also(*(f.line for f in late[1:]))
+    record.isolation.protect()
+    late = [f.diagnosis for f in record.aftermath.collect() if f.kind in CAUSES]
+    if not late:
+        return result
+    if record.diagnosis is None:
+        record.diagnosis = late[0].with_also(*(d.what for d in late[1:]))
         raise Mistake(record.diagnosis)
+    output.add_also(item, record, *(d.what for d in late))
     return result
 
 
-def verdict(record: Judged, failure: BaseException | None, aftermath: Aftermath) -> Diagnosis | None:
+def verdict(record: Judged, failure: BaseException | None) -> Diagnosis | None:
     """The one diagnosis of a test: the root cause first, what it left behind as ``also``."""
-    assert record.guard is not None
+    assert record.guard is not None and record.aftermath is not None and record.isolation is not None
+    aftermath = record.aftermath
     unseen = [f.line for f in aftermath.of_kind("task_exception", "task_pending")]
+    timer = record.timer
+    if timer is not None and "call" in timer.diagnoses:
+        return timer.diagnoses["call"].with_also(*unseen)
     if record.guard.seen:
         return record.guard.seen[0].diagnose()
+    if record.isolation.findings:  # os._exit, os.fork, processes and threads left running
+        return record.isolation.findings[0].with_also(*(d.what for d in record.isolation.findings[1:]))
     causes = aftermath.of_kind(*CAUSES)
     if failure is None:
         if not causes:
@@ -267,7 +326,7 @@ def verdict(record: Judged, failure: BaseException | None, aftermath: Aftermath)
     if found.kind == "error" and found.where and found.where[0].file == record.learner.shown_as:
         return found.with_also(*unseen)  # their own error: never-awaited ones are consequences
     never = aftermath.of_kind("never_awaited")
-    if never and found.kind != "timeout":
+    if never:
         return never[0].diagnosis.with_also(*(f.line for f in never[1:]), *unseen)
     return found.with_also(*unseen)
 
@@ -275,12 +334,18 @@ def verdict(record: Judged, failure: BaseException | None, aftermath: Aftermath)
 # --- hangs ---------------------------------------------------------------------------------------
 @pytest.hookimpl(tryfirst=True)
 def pytest_timeout_set_timer(item: pytest.Item, settings: object) -> bool | None:
-    """For kata tests, a timeout that names where the learner's code was."""
+    """For kata tests, a timeout that names where the learner's code was, with SIGALRM
+    or, where there is none (Windows) or with --timeout-method=thread, a watchdog."""
     record = judged(item)
-    if record is None or getattr(settings, "method", "signal") != "signal":
+    if record is None:
         return None
-    timer = hang.HangTimer(float(settings.timeout), record.learner)  # type: ignore[attr-defined]
-    item.stash[TIMER] = timer
+    method = "signal" if getattr(settings, "method", "signal") == "signal" else "thread"
+
+    def give_up(text: str) -> None:
+        output.last_words(item, text)
+
+    timer = hang.HangTimer(float(settings.timeout), record.learner, method=method, give_up=give_up)  # type: ignore[attr-defined]
+    record.timer = timer
     # pytest-timeout cancels the timer as soon as a test fails (pytest_exception_interact,
     # meant for --pdb). The teardown after a failure can hang too (cancelling a task that
     # swallows CancelledError), so the timer runs until the test's protocol ends.
@@ -290,10 +355,9 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: object) -> bool | None
     return True
 
 
-def _phase(item: pytest.Item, when: str) -> None:
-    timer = item.stash.get(TIMER, None)
-    if timer is not None:
-        timer.when = when
+def _phase(record: Judged, when: str) -> None:
+    if record.timer is not None:
+        record.timer.when = when
 
 
 def _keep_running() -> None:
@@ -301,34 +365,35 @@ def _keep_running() -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
-    """Watch what a kata test leaves behind from setup to teardown; stop its hang timer
-    once its teardown is over, not before."""
-    record = judged(item)
-    if record is not None:
-        record.aftermath = Aftermath(record.learner)
-        gc.freeze()  # each collection then only walks what this test created
-        record.aftermath.start()
-    try:
-        return (yield)
-    finally:
-        timer = item.stash.get(TIMER, None)
-        if timer is not None:
-            timer.cancel()
-        if record is not None and record.aftermath is not None:
-            record.aftermath.stop()
-            gc.unfreeze()
-
-
-@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[object]:
     """A failing kata test's report is its diagnosis (setup and teardown failures too)."""
     report: pytest.TestReport = yield
     record = item.stash.get(JUDGED, None)
+    if record is not None and record.isolation is not None:
+        record.isolation.protect()
     if record is not None and report.failed and call.excinfo is not None:
-        if record.diagnosis is None or call.when != "call":
-            record.diagnosis = explain(
-                call.excinfo.value, record.learner, module=record.module, tests=record.tests
-            )
-        output.attach(report, item, record.diagnosis)
+        timer = record.timer
+        if call.when != "call" and timer is not None and call.when in timer.diagnoses:
+            found = timer.diagnoses[call.when]
+        elif call.when == "call" and record.diagnosis is not None:
+            found = record.diagnosis
+        else:
+            found = explain(call.excinfo.value, record.learner, module=record.module, tests=record.tests)
+        if call.when == "teardown" and record.diagnosis is not None:
+            output.fold_into_test(item, report, found)  # one failing test, one section
+        else:
+            if call.when != "call" and record.diagnosis is None:
+                record.diagnosis = found
+            output.attach(report, item, found)
     return report
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """pytest always exits, even when the learner's code left a thread running forever."""
+    isolation.exit_if_threads_remain(config.stash.get(EXIT_STATUS, 1))

@@ -70,7 +70,7 @@ class Diagnosis:
             if index == len(frames) - 1 and place.source:
                 lines.append(f"      {place.source.strip()}")
         shown = self.also[:MAX_ALSO]
-        lines += [f"Also: {line}" for line in shown]
+        lines += [f"Also: {line.rstrip(':')}" for line in shown]
         if len(self.also) > MAX_ALSO:
             lines.append(f"Also: {len(self.also) - MAX_ALSO} more like these.")
         if hints and self.fix:

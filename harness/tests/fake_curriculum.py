@@ -166,8 +166,10 @@ HANGING_WAIT = (
     '"""Mine."""\n\nimport asyncio\n\n\nasync def wait_for_signal() -> str:\n'
     '    event = asyncio.Event()\n    await event.wait()  # nothing sets it\n    return "ready"\n'
 )
+# A real crash: the process is killed (os._exit would be refused by the judge).
 CRASHING_GREET = (
-    '"""Mine."""\n\nimport os\n\n\nasync def greet(name: str) -> str:\n    os._exit(3)\n'
+    '"""Mine."""\n\nimport os\nimport signal\n\n\nasync def greet(name: str) -> str:\n'
+    "    os.kill(os.getpid(), signal.SIGKILL)\n"
 )
 # Blocks the timeout's signal, then waits for a signal nobody sends: only the harness's
 # own watchdog can end it.

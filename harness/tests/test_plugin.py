@@ -17,6 +17,8 @@ from harness.judge import plugin
 from harness.tests.fake_curriculum import PYTEST_INI
 
 pytest_plugins = ["pytester"]
+# Every test here starts a pytest process, which takes seconds on a busy machine.
+pytestmark = pytest.mark.timeout(60)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -388,3 +390,104 @@ def test_a_task_that_swallows_cancellation_cannot_hang_the_run(curriculum, body)
     assert "katas/01_kettle/kata.py:8 in keep_boiling()" in text, (
         f"the output should name kata.py:8 in keep_boiling():\n{text}"
     )
+
+
+# --- broken learner code fails its own kata, and only that ------------------------------------
+# Each case replaces the kettle's kata.py; the toaster kata (which awaits asyncio.sleep)
+# must still pass, the exit code must be 1, and the output must name the problem.
+BROKEN = {
+    "sys.exit at import": (
+        "import sys\nsys.exit(0)\n",
+        ["failed while loading", "sys.exit(0)", "katas/01_kettle/kata.py:2"],
+    ),
+    "os._exit in a call": (
+        "import os\n\nasync def answer():\n    os._exit(0)\n",
+        ["your code called os._exit(0)", "katas/01_kettle/kata.py:4 in answer()"],
+    ),
+    "os.fork in a call": (
+        "import os\n\nasync def answer():\n    os.fork()\n    return 'kettle'\n",
+        ["your code called os.fork()", "katas/01_kettle/kata.py:4 in answer()"],
+    ),
+    "KeyboardInterrupt raised": (
+        "async def answer():\n    raise KeyboardInterrupt\n",
+        ["your code raised KeyboardInterrupt", "katas/01_kettle/kata.py:2 in answer()"],
+    ),
+    "a lowered recursion limit": (
+        "import sys\nsys.setrecursionlimit(60)\n\nasync def answer():\n    return answer.__name__\n",
+        ["answer() returned 'answer'"],
+    ),
+    "a patched asyncio.sleep": (
+        "import asyncio\n\nasync def broken(*args, **kwargs):\n    raise RuntimeError('patched')\n\n"
+        "asyncio.sleep = broken\n\nasync def answer():\n    return 'tea'\n",
+        ["answer() returned 'tea'"],
+    ),
+    "a subprocess left running": (
+        "import asyncio\n\nasync def answer():\n"
+        "    await asyncio.create_subprocess_exec('sleep', '1000')\n    return 'tea'\n",
+        ["a process your code started was still running when the test ended: sleep 1000"],
+    ),
+    "a thread that never ends": (
+        "import threading, time\n\nasync def answer():\n"
+        "    threading.Thread(target=lambda: [time.sleep(0.05) for _ in iter(int, 1)]).start()\n"
+        "    return 'tea'\n",
+        ["a thread your code started was still running", "katas/01_kettle/kata.py:4"],
+    ),
+    "ten megabytes printed": (
+        "async def answer():\n    print('x' * 10_000_000)\n    return 'tea'\n",
+        ["(9,999,800 more characters)"],
+    ),
+    "a busy loop": (
+        "async def answer():\n    while True:\n        pass\n",
+        ["the event loop never got control back", "katas/01_kettle/kata.py:2 in answer()", "this loop never awaits"],
+    ),
+    "a threading.Lock held across an await": (
+        "import asyncio, threading\n\nKETTLE = threading.Lock()\n\nasync def hold():\n"
+        "    with KETTLE:\n        await asyncio.sleep(0.01)\n\n"
+        "async def answer():\n    await asyncio.gather(hold(), hold())\n",
+        ["the event loop never got control back", "katas/01_kettle/kata.py:6 in hold()", "Use asyncio.Lock"],
+    ),
+    "spinning on sleep(0) until the timeout": (
+        "import asyncio\n\nasync def answer():\n    while True:\n        await asyncio.sleep(0)\n",
+        ["this test did not finish within 1 s"],
+    ),
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("case", BROKEN)
+def test_broken_learner_code_fails_only_its_own_kata_with_a_message(curriculum, case):
+    """A crash, exit, interrupt or patch in one kata never changes another kata's result,
+    nothing is left running, and the output stays short."""
+    source, expected = BROKEN[case]
+    curriculum.kata("01_kettle", source)
+    result = curriculum.run("katas/01_kettle", "katas/02_toaster", timeout=40)
+    text = output(result)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, f"exit code {result.ret}, not 1:\n{text[-3000:]}"
+    assert outcomes(result) == {"failed": 1, "passed": 1}, f"only the kettle should fail:\n{text[-3000:]}"
+    missing = [part for part in expected if part not in text]
+    assert not missing, f"the output should say {missing}:\n{text[-3000:]}"
+    assert "cancel" not in text.lower() or "CancelledError" in source, (
+        f"nothing here swallows a cancellation, yet the output says so:\n{text[-3000:]}"
+    )
+    assert len(text) < 5000, f"the output should stay short, it has {len(text)} characters"
+    assert "sleep 1000" not in subprocess_list(), "the learner's process was left running"
+
+
+def subprocess_list() -> str:
+    import subprocess
+
+    return subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+
+
+@pytest.mark.timeout(60)
+def test_without_sigalrm_the_watchdog_thread_stops_a_hang_with_the_same_diagnosis(curriculum):
+    """--timeout-method=thread is what Windows gets: the diagnosis is the same."""
+    curriculum.kata(
+        "01_kettle",
+        "import asyncio\n\nasync def answer():\n    await asyncio.Event().wait()\n",
+    )
+    result = curriculum.run("katas/01_kettle", "katas/02_toaster", "--timeout-method=thread", timeout=40)
+    text = output(result)
+    assert outcomes(result) == {"failed": 1, "passed": 1}, text[-3000:]
+    assert "this test did not finish within 1 s" in text, text[-3000:]
+    assert "waiting at katas/01_kettle/kata.py:4 in answer()" in text, text[-3000:]
