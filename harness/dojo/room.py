@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+DEFAULT_HOST = "127.0.0.1"  # this machine only, unless `dojo serve --host` says otherwise
+DEFAULT_PORT = 8765
 COLOURS = ("red", "amber", "green")
 TRIGGERS = ("start", "save", "enter", "rotation", "end")
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I/L to misread

@@ -19,15 +19,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from harness.catalog import Kata
 from harness.dojo import room as room_module
-from harness.dojo.room import Rejected, Room
+from harness.dojo.room import DEFAULT_HOST, Rejected, Room
+from harness.state import harness_dir, write_atomically
+from harness.terminal import Console
 
 PAGE = Path(__file__).resolve().parent / "page"
 ASSETS = {
@@ -37,8 +42,6 @@ ASSETS = {
 HEARTBEAT = 15.0  # seconds between two comments on an idle stream: finds vanished pages
 RETRY_MS = 1000  # how soon a page reconnects after losing the stream
 SHUTDOWN_TIMEOUT = 2.0
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
 
 
 SECURITY_HEADERS = {
@@ -50,6 +53,19 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",  # the room code is in the URL: keep it in the room
     "Cache-Control": "no-store",
 }
+OPEN = "Dojo room open{on}. The room code is {code}: share it with the room only."
+DASHBOARD_AT = "  The dashboard (open it on the projector): {url}"
+JOIN_WITH = "  Each team joins from its own machine with:\n    python -m harness dojo {kata} --join {url} --team NAME"
+LOCAL_ONLY = (
+    "  Only this machine can join ({host}); `--host 0.0.0.0` lets the room's machines in."
+)
+OPEN_TO_NETWORK = (
+    "  Listening on {host}: anyone on this network who has the address (with its code) can "
+    "post runs and see the page. Close the room when the dojo is over."
+)
+STOP_WITH = "  Ctrl-C closes the room; its history is saved in {folder}."
+CANNOT_LISTEN = "Cannot open the room on {host}:{port}: {error}. Try another --port (0 picks a free one)."
+HISTORY_SAVED = "Room closed. Its history ({teams} team(s), {runs} test runs) is in {path}."
 NOT_HERE = "This is an asyncio katas dojo dashboard. Open the address the server printed: it holds the room's code.\n"
 NOT_JSON = "the body must be JSON (Content-Type: application/json)"
 BAD_JSON = "the body is not valid JSON: {error}"
@@ -292,3 +308,52 @@ class ServerThread:
             with contextlib.suppress(RuntimeError):  # the loop is already closed
                 self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=10)
+
+
+# --- `python -m harness dojo serve` ------------------------------------------------------------
+def serve_command(
+    root: Path, kata: Kata | None, console: Console, *, host: str, port: int
+) -> int:
+    room = Room(kata.name if kata else None, kata.title if kata else "")
+    try:
+        asyncio.run(_serve(room, host, port, console, root))
+    except KeyboardInterrupt:
+        console.print()
+    except OSError as error:
+        console.print(CANNOT_LISTEN.format(host=host, port=port, error=error.strerror or error))
+        return 1
+    save_history(root, room, console)
+    return 0
+
+
+async def _serve(room: Room, host: str, port: int, console: Console, root: Path) -> None:
+    runner, bound = await start(room, host, port)
+    try:
+        everywhere = host in ("0.0.0.0", "::", "")
+        url = room_url(socket.gethostname() if everywhere else host, bound, room)
+        on = f" for {room.kata}: {room.title}" if room.kata else ""
+        console.print(console.style.paint(OPEN.format(on=on, code=room.code), "bold"))
+        console.print(DASHBOARD_AT.format(url=url))
+        console.print(JOIN_WITH.format(kata=room.kata or "KATA", url=url))
+        if host in ("127.0.0.1", "localhost", "::1"):
+            console.print(LOCAL_ONLY.format(host=host))
+        else:
+            console.print(console.style.paint(OPEN_TO_NETWORK.format(host=host), "yellow"))
+        folder = (harness_dir(root) / "dojo").relative_to(root).as_posix()
+        console.print(STOP_WITH.format(folder=folder + "/"))
+        await asyncio.Event().wait()  # until Ctrl-C cancels this task
+    finally:
+        await runner.cleanup()
+
+
+def save_history(root: Path, room: Room, console: Console) -> Path | None:
+    """The room's history as JSON under .harness/dojo/, when any team joined."""
+    if not room.teams:
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(room.opened_at))
+    path = harness_dir(root) / "dojo" / f"room-{stamp}-{room.kata or 'katas'}.json"
+    write_atomically(path, json.dumps(room.history(), indent=1) + "\n")
+    runs = sum(len(team.runs) for team in room.teams.values())
+    shown = path.relative_to(root).as_posix()
+    console.print(HISTORY_SAVED.format(teams=len(room.teams), runs=runs, path=shown))
+    return path
