@@ -133,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--turns", type=positive_int, metavar="N", help="stop after N turns (default: when green)"
     )
     team = dojo_parser.add_argument_group("a team in a room (see `dojo serve`)")
-    team.add_argument("--join", metavar="URL", help="the room's address, as `dojo serve` printed it")
+    team.add_argument(
+        "--join", metavar="URL", help="the room's address, as `dojo serve` printed it"
+    )
     team.add_argument("--team", metavar="NAME", help="your team's name on the dashboard")
     team.add_argument(
         "--share-code",

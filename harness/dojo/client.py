@@ -29,7 +29,9 @@ NOT_A_ROOM = (
     "{url!r} is not a room's address: use the one `python -m harness dojo serve` printed, "
     "such as http://127.0.0.1:8765/room/K7P2QX9M/"
 )
-UNREACHABLE = "cannot reach the dashboard at {url} ({why}): is `python -m harness dojo serve` running there?"
+UNREACHABLE = (
+    "cannot reach the dashboard at {url} ({why}): is `python -m harness dojo serve` running there?"
+)
 REFUSED = "the dashboard refused {what} ({status}): {message}"
 JOINED = "Joined the room at {url} as {team}: every test run appears on its dashboard."
 SHARING = "kata.py is sent with each run (--share-code): the room can read your code."
@@ -69,7 +71,7 @@ def post_json(url: str, document: dict[str, Any], timeout: float = TIMEOUT) -> d
     )
     what = url.rsplit("/", 1)[-1]
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - http(s) only
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             return json.loads(answer.read() or b"{}")
     except urllib.error.HTTPError as refused:
         with refused:

@@ -267,7 +267,9 @@ def dojo_command(
         console.print(console.style.paint(done, "green"))
     else:
         state = last.colour if last is not None else "not run"
-        console.print(ENDED.format(elapsed=elapsed, turns=len(dojo.turns), name=kata.name, state=state))
+        console.print(
+            ENDED.format(elapsed=elapsed, turns=len(dojo.turns), name=kata.name, state=state)
+        )
     report.show(dojo, console)
     report.save(root, dojo, console)
     return 0 if last is not None and last.green else 1
@@ -396,7 +398,9 @@ class Session:
             if light.colour == GREEN and self.dojo.green_after is None:
                 self.turn.green_at = self.dojo.green_after = at
         if self.dashboard is not None:
-            driver, navigator = (self.turn.driver, self.turn.navigator) if self.turn else (None, None)
+            driver, navigator = (
+                (self.turn.driver, self.turn.navigator) if self.turn else (None, None)
+            )
             code = self.read_stub() if self.dashboard.share_code else None
             self.dashboard.run(light, driver, navigator, code)
             for problem in self.dashboard.problems():

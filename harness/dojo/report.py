@@ -36,7 +36,9 @@ NOBODY = "—"
 def outcome(dojo: Dojo) -> str:
     elapsed = minutes_seconds(dojo.seconds)
     if dojo.outcome == "green":
-        return OUTCOMES["green"].format(elapsed=minutes_seconds(dojo.green_after or 0), turn=len(dojo.turns))
+        return OUTCOMES["green"].format(
+            elapsed=minutes_seconds(dojo.green_after or 0), turn=len(dojo.turns)
+        )
     text = OUTCOMES.get(dojo.outcome, "{elapsed}").format(elapsed=elapsed, turns=len(dojo.turns))
     if dojo.green_after is not None:
         text += f" (it was green at {minutes_seconds(dojo.green_after)})"
@@ -70,10 +72,14 @@ def summary(dojo: Dojo) -> list[str]:
     lines = [outcome(dojo)]
     if dojo.before is not None:
         before = dojo.before
-        lines.append(STARTED.format(verdict=before.colour, passed=before.passed, total=before.total))
+        lines.append(
+            STARTED.format(verdict=before.colour, passed=before.passed, total=before.total)
+        )
     if dojo.people:
         lines.append("people: " + ", ".join(dojo.people))
-    lines.append(f"turns of {dojo.minutes:g} min; {sum(len(t.lights) for t in dojo.turns)} test runs")
+    lines.append(
+        f"turns of {dojo.minutes:g} min; {sum(len(t.lights) for t in dojo.turns)} test runs"
+    )
     return lines
 
 
@@ -90,7 +96,9 @@ def show(dojo: Dojo, console: Console) -> None:
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
     console.print()
     for row in table:
-        console.print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        console.print(
+            "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+        )
 
 
 def markdown(dojo: Dojo) -> str:
@@ -101,7 +109,13 @@ def markdown(dojo: Dojo) -> str:
     lines += ["", "## Turns", "", "| " + " | ".join(COLUMNS) + " |"]
     lines.append("|" + "---|" * len(COLUMNS))
     lines += ["| " + " | ".join(row) + " |" for row in rows(dojo)]
-    lines += ["", "## Test runs", "", "| time | turn | by | result | failing tests |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Test runs",
+        "",
+        "| time | turn | by | result | failing tests |",
+        "|---|---|---|---|---|",
+    ]
     for light in all_lights(dojo):
         failing = ", ".join(f"`{name}`" for name in light.failing) or NOBODY
         result = f"{light.colour} {light.passed} of {light.total}"
@@ -109,7 +123,14 @@ def markdown(dojo: Dojo) -> str:
             f"| {minutes_seconds(light.at)} | {light.turn or 'start'} | {light.trigger} "
             f"| {result} | {failing} |"
         )
-    lines += ["", "## Retrospective", "", "- What went well?", "- What would we do differently?", ""]
+    lines += [
+        "",
+        "## Retrospective",
+        "",
+        "- What went well?",
+        "- What would we do differently?",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ page that (re)connects replays it from the last event it saw, so no light is los
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 import time
 import unicodedata
@@ -127,7 +128,7 @@ def _seconds(data: dict[str, Any], name: str) -> float | None:
     value = data.get(name)
     if value is None:
         return None
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
         raise Rejected(422, WRONG_TYPE.format(name=name, kind="a number of seconds"))
     if not 0 <= value <= MAX_SECONDS:
         raise Rejected(422, OUT_OF_RANGE.format(name=name, low=0, high=int(MAX_SECONDS)))
@@ -144,7 +145,9 @@ def _choice(data: dict[str, Any], name: str, choices: tuple[str, ...], default: 
 def _test_names(data: dict[str, Any]) -> list[str]:
     value = data.get("failing", [])
     if not isinstance(value, list) or len(value) > MAX_FAILING:
-        raise Rejected(422, WRONG_TYPE.format(name="failing", kind=f"a list of {MAX_FAILING} at most"))
+        raise Rejected(
+            422, WRONG_TYPE.format(name="failing", kind=f"a list of {MAX_FAILING} at most")
+        )
     for item in value:
         if not isinstance(item, str) or len(item) > MAX_TEST_NAME:
             raise Rejected(422, TOO_LONG.format(name="each failing test", limit=MAX_TEST_NAME))

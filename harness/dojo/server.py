@@ -56,15 +56,15 @@ SECURITY_HEADERS = {
 OPEN = "Dojo room open{on}. The room code is {code}: share it with the room only."
 DASHBOARD_AT = "  The dashboard (open it on the projector): {url}"
 JOIN_WITH = "  Each team joins from its own machine with:\n    python -m harness dojo {kata} --join {url} --team NAME"
-LOCAL_ONLY = (
-    "  Only this machine can join ({host}); `--host 0.0.0.0` lets the room's machines in."
-)
+LOCAL_ONLY = "  Only this machine can join ({host}); `--host 0.0.0.0` lets the room's machines in."
 OPEN_TO_NETWORK = (
     "  Listening on {host}: anyone on this network who has the address (with its code) can "
     "post runs and see the page. Close the room when the dojo is over."
 )
 STOP_WITH = "  Ctrl-C closes the room; its history is saved in {folder}."
-CANNOT_LISTEN = "Cannot open the room on {host}:{port}: {error}. Try another --port (0 picks a free one)."
+CANNOT_LISTEN = (
+    "Cannot open the room on {host}:{port}: {error}. Try another --port (0 picks a free one)."
+)
 HISTORY_SAVED = "Room closed. Its history ({teams} team(s), {runs} test runs) is in {path}."
 NOT_HERE = "This is an asyncio katas dojo dashboard. Open the address the server printed: it holds the room's code.\n"
 NOT_JSON = "the body must be JSON (Content-Type: application/json)"
@@ -188,7 +188,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                 batch, sent = room.events[sent:], len(room.events)
                 await response.write(b"".join(sse(event) for event in batch))
                 continue
-            if not await hub.wait(lambda: len(room.events) > sent, HEARTBEAT):
+            if not await hub.wait(lambda seen=sent: len(room.events) > seen, HEARTBEAT):
                 await response.write(b": still here\n\n")
     except ConnectionError:
         pass  # the page went away (aiohttp's ClientConnectionResetError is one)
@@ -311,9 +311,7 @@ class ServerThread:
 
 
 # --- `python -m harness dojo serve` ------------------------------------------------------------
-def serve_command(
-    root: Path, kata: Kata | None, console: Console, *, host: str, port: int
-) -> int:
+def serve_command(root: Path, kata: Kata | None, console: Console, *, host: str, port: int) -> int:
     room = Room(kata.name if kata else None, kata.title if kata else "")
     try:
         asyncio.run(_serve(room, host, port, console, root))

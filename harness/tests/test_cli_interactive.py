@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import random
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest

@@ -117,7 +117,7 @@ def test_two_teams_post_runs_and_their_lights_appear_in_order_without_a_reload(r
 
 def test_a_team_name_with_markup_is_shown_as_text_and_runs_no_script(room_page):
     page, url = room_page
-    names = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>", "ana & bo's \"team\""]
+    names = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>", 'ana & bo\'s "team"']
     for name in names:
         post(url, "join", {"team": name, "kata": "02_gather"})
         post(url, "runs", run(name, "red", 0, driver="<b>ana</b>"))

@@ -32,7 +32,9 @@ def saved_report(root: Path) -> tuple[str, dict]:
 def test_the_tests_run_on_save_and_on_enter_and_the_dojo_ends_when_green(fake_repo):
     clock = FakeTime()
     path = fake_repo / "katas" / "02_greet" / "kata.py"
-    clock.at(clock.now + 20, lambda: path.write_text(fake.SOLVED["02_greet"].replace("hello", "hi")))
+    clock.at(
+        clock.now + 20, lambda: path.write_text(fake.SOLVED["02_greet"].replace("hello", "hi"))
+    )
     keys = {clock.now + 40: ""}  # Enter at 0:40 runs the tests without a save
     clock.at(clock.now + 70, lambda: path.write_text(fake.SOLVED["02_greet"]))
 
@@ -195,14 +197,19 @@ def test_a_light_is_amber_when_the_code_cannot_be_loaded_red_when_a_test_fails_g
     assert lights.colour_of(kata_run(fake_repo, "01")) == "green"
     tests = fake_repo / "katas" / "01_add" / "test_kata.py"
     tests.write_text("import no_such_module\n" + tests.read_text())
-    assert lights.colour_of(kata_run(fake_repo, "01")) == "amber", "test_kata.py cannot be collected"
+    assert lights.colour_of(kata_run(fake_repo, "01")) == "amber", (
+        "test_kata.py cannot be collected"
+    )
     assert lights.colour_of(kata_run(fake_repo, "02")) == "red", "an untouched stub fails: red"
 
 
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--join", "http://127.0.0.1:8765/room/K7P2QX9M/"], "--join URL and --team NAME go together"),
+        (
+            ["--join", "http://127.0.0.1:8765/room/K7P2QX9M/"],
+            "--join URL and --team NAME go together",
+        ),
         (["--team", "orders"], "--join URL and --team NAME go together"),
         (["--join", "http://127.0.0.1:8765/", "--team", "orders"], "is not a room's address"),
         (["--join", "http://127.0.0.1:8765/room/K7P2QX9M/", "--team", " "], "team must be 1 to 40"),

@@ -48,7 +48,8 @@ def runs_of(room: Room, team: str) -> list[dict]:
 
 def test_three_checkouts_join_one_dashboard_and_every_run_reaches_it(fake_template, tmp_path):
     checkouts = {
-        team: fake.copy(fake_template, tmp_path / team) for team in ("orders", "payments", "sensors")
+        team: fake.copy(fake_template, tmp_path / team)
+        for team in ("orders", "payments", "sensors")
     }
     room = Room("01_add", "Add: await a sum")
     with ServerThread(room) as url:

@@ -102,10 +102,18 @@ async def test_the_facilitator_exports_the_rooms_history_as_json():
         await join(client, "orders")
         await join(client, "payments")
         await client.post(f"/room/{CODE}/runs", json=RUN)
-        await client.post(f"/room/{CODE}/runs", json={**RUN, "team": "payments", "colour": "green", "passed": 3})
+        await client.post(
+            f"/room/{CODE}/runs", json={**RUN, "team": "payments", "colour": "green", "passed": 3}
+        )
         await client.post(
             f"/room/{CODE}/turns",
-            json={"team": "orders", "turn": 2, "driver": "bo", "navigator": "cy", "seconds_left": 300},
+            json={
+                "team": "orders",
+                "turn": 2,
+                "driver": "bo",
+                "navigator": "cy",
+                "seconds_left": 300,
+            },
         )
         answer = await client.get(f"/room/{CODE}/history.json")
         assert answer.status == 200
@@ -127,19 +135,31 @@ BAD_RUNS = [
     pytest.param(b"\xff\xfe", 400, "not valid JSON", id="not UTF-8"),
     pytest.param(json.dumps([RUN]).encode(), 400, "JSON object", id="a list, not an object"),
     pytest.param(oversized(), 413, "larger than", id="oversized body"),
-    pytest.param({**RUN, "passed": "1"}, 422, "passed must be a whole number", id="passed a string"),
+    pytest.param(
+        {**RUN, "passed": "1"}, 422, "passed must be a whole number", id="passed a string"
+    ),
     pytest.param({**RUN, "passed": True}, 422, "passed must be a whole number", id="passed a bool"),
     pytest.param({**RUN, "total": -1}, 422, "total must be between", id="negative total"),
-    pytest.param({**RUN, "passed": 4}, 422, "cannot be more than total", id="more passed than tests"),
-    pytest.param({**RUN, "colour": "blue"}, 422, "colour must be one of red, amber, green", id="colour"),
+    pytest.param(
+        {**RUN, "passed": 4}, 422, "cannot be more than total", id="more passed than tests"
+    ),
+    pytest.param(
+        {**RUN, "colour": "blue"}, 422, "colour must be one of red, amber, green", id="colour"
+    ),
     pytest.param({**RUN, "team": 7}, 422, "team must be a string", id="team a number"),
     pytest.param({**RUN, "team": ""}, 422, "team must be 1 to 40", id="empty team"),
     pytest.param({**RUN, "team": "o" * 41}, 422, "team must be 1 to 40", id="long team"),
     pytest.param({**RUN, "team": "orders\x1b[2J"}, 422, "printable", id="control characters"),
-    pytest.param({**RUN, "failing": "test_a"}, 422, "failing must be a list", id="failing a string"),
-    pytest.param({**RUN, "failing": ["t"] * 51}, 422, "failing must be a list", id="failing too long"),
+    pytest.param(
+        {**RUN, "failing": "test_a"}, 422, "failing must be a list", id="failing a string"
+    ),
+    pytest.param(
+        {**RUN, "failing": ["t"] * 51}, 422, "failing must be a list", id="failing too long"
+    ),
     pytest.param({**RUN, "admin": True}, 422, "unknown field(s): 'admin'", id="unknown field"),
-    pytest.param({k: v for k, v in RUN.items() if k != "kata"}, 422, "kata is missing", id="no kata"),
+    pytest.param(
+        {k: v for k, v in RUN.items() if k != "kata"}, 422, "kata is missing", id="no kata"
+    ),
     pytest.param({**RUN, "kata": "03_tasks"}, 409, "this room works on 02_gather", id="other kata"),
     pytest.param({**RUN, "team": "ghosts"}, 409, "has not joined", id="a team that never joined"),
 ]
@@ -171,7 +191,9 @@ async def test_an_unknown_room_code_is_a_404_for_every_room_address():
             assert (await client.get(f"/room/WRONGCODE{path}")).status == 404, path
         for path in ("/join", "/runs", "/turns"):
             answer = await client.post(f"/room/{CODE.lower()}{path}", json=RUN)
-            assert answer.status == 404 and "no room with this code" in (await answer.json())["error"]
+            assert (
+                answer.status == 404 and "no room with this code" in (await answer.json())["error"]
+            )
         home = await client.get("/")
         assert home.status == 200 and CODE not in await home.text(), "the code is never given away"
 
@@ -204,7 +226,9 @@ async def test_a_team_that_posts_too_fast_is_told_to_slow_down():
         assert "too many posts" in (await refused.json())["error"]
         ticks.now += 1.0  # a second later: two more posts are welcome
         assert (await client.post(f"/room/{CODE}/runs", json=RUN)).status == 200
-        other = await client.post(f"/room/{CODE}/join", json={"team": "payments", "kata": "02_gather"})
+        other = await client.post(
+            f"/room/{CODE}/join", json={"team": "payments", "kata": "02_gather"}
+        )
         assert other.status == 200, "one team's limit does not stop another team"
 
 
@@ -222,10 +246,10 @@ async def test_clients_that_vanish_mid_request_leave_the_server_serving():
     async with dashboard() as client:
         host, port = client.host, client.port
         # A post that promises 500 bytes, sends 20 and hangs up.
-        reader, writer = await asyncio.open_connection(host, port)
+        _reader, writer = await asyncio.open_connection(host, port)
         writer.write(
             f"POST /room/{CODE}/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            "Content-Length: 500\r\n\r\n{\"team\": \"orders\", ".encode()
+            'Content-Length: 500\r\n\r\n{"team": "orders", '.encode()
         )
         await writer.drain()
         writer.close()
@@ -235,7 +259,7 @@ async def test_clients_that_vanish_mid_request_leave_the_server_serving():
         await read_events(stream, 1)
         stream.close()
         # A request cut in the middle of its headers.
-        reader, writer = await asyncio.open_connection(host, port)
+        _reader, writer = await asyncio.open_connection(host, port)
         writer.write(b"GET /room/")
         writer.close()
         await writer.wait_closed()
