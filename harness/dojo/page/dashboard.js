@@ -19,7 +19,7 @@
   }
 
   function clock(seconds) {
-    const whole = Math.max(0, Math.round(seconds));
+    const whole = Math.max(0, Math.ceil(seconds));
     return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
   }
 
