@@ -1,3 +1,3 @@
 """Registers the kata plugin (harness/plugin.py); everything else lives there."""
 
-pytest_plugins = ["harness.plugin"]
+pytest_plugins = ["harness.judge.plugin"]

@@ -58,7 +58,13 @@ class Kata:
 
     @property
     def wrong_variants(self) -> list[Path]:
+        """Known-wrong answers: the mistakes this kata teaches, each must be rejected."""
         return sorted(self.solution_dir.glob("wrong_*.py"))
+
+    @property
+    def right_variants(self) -> list[Path]:
+        """Accepted answers written differently from the reference: each must pass."""
+        return sorted(self.solution_dir.glob("right_*.py"))
 
     def relative(self, path: Path) -> str:
         """A path as the learner types it, relative to the repository root."""
@@ -93,6 +99,40 @@ class Catalog(tuple):
                 if path == folder or folder in path.parents:
                     return kata
         return None
+
+    def expand(self, arg: str, cwd: Path) -> str:
+        """A pytest argument with a kata named by number or slug made its folder.
+
+        ``katas/03`` -> ``katas/03_tasks``; ``3`` or ``tasks`` -> ``katas/03_tasks``; also
+        under ``solutions/``. Anything that exists, or names no kata, is left alone, except
+        a number with no kata, which is an error that lists the katas.
+        """
+        path_part, sep, rest = arg.partition("::")
+        given = Path(path_part)
+        if (cwd / given).exists() or given.suffix:
+            return arg
+        name = given.name
+        parent = (cwd / given).parent.resolve()
+        if parent in (self.root / "katas", self.root / "solutions"):
+            base = parent
+        elif parent == self.root.resolve() or parent == cwd.resolve():
+            base = self.root / "katas"
+        else:
+            return arg
+        kata = self.get(name)
+        if kata is None:
+            if name.isdigit():
+                raise CatalogError(
+                    f"{arg}: there is no kata {int(name)}. The katas are: "
+                    + ", ".join(k.name for k in self)
+                )
+            return arg
+        folder = base / kata.name
+        try:
+            shown = folder.relative_to(cwd.resolve())
+        except ValueError:
+            shown = folder
+        return f"{shown.as_posix()}{sep}{rest}"
 
     def selected_by(self, args: list[str]) -> list[Kata]:
         """The katas that pytest positional arguments select (no argument: all)."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import os
+import re
+import statistics
 import subprocess
 import sys
 import time
@@ -15,9 +17,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import stubs
 from harness.catalog import Catalog
 
 MISTAKE_MARK = "# <- mistake"
+MIN_WRONG = 3  # known-wrong variants per kata
+MIN_RIGHT = 2  # accepted variants per kata
+# What a learner reads per failing test (its headline, diagnosis, timeline): the issue's budget.
+MAX_LINES_PER_FAILURE = 20
+MEDIAN_LINES_PER_FAILURE = 8
+_SECTION = re.compile(r"^_{3,} .+ _{3,}$")
+_BANNER = re.compile(r"^={3,}( .* )?={3,}$")
+_SUMMARY = re.compile(r"^=*\s*\d+ (passed|failed|error|errors|skipped|to do)\b.* in [\d.]+s\b.*$")
+# Lines that only pytest's own traceback or a library frame would print.
+_LIBRARY = re.compile(r"site-packages|Traceback \(most recent call last\)|/asyncio/|^E   |^>   ")
 TIMED_OUT = -1  # the returncode of a run that had to be killed
 STUCK = "the pytest process did not exit within {seconds:g} s and was killed"
 
@@ -34,7 +47,8 @@ class Run:
 def run_pytest(root: Path, *args: str, timeout: float = 60) -> Run:
     env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTEST_ADDOPTS", None)
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args]
+    # As a learner runs it: default verbosity, so the checks read what a learner reads.
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
     started = time.perf_counter()
     try:
         done = subprocess.run(
@@ -57,45 +71,121 @@ def run_all(root: Path, jobs: dict[str, list[str]], workers: int = 2) -> dict[st
         return {key: future.result() for key, future in futures.items()}
 
 
-def expected_mistake(variant: Path) -> str | None:
-    """The variant's ``MISTAKE`` text, with ``{line}`` set to the line marked as the mistake."""
+def expected_mistake(variant: Path) -> tuple[str, ...] | None:
+    """The variant's ``MISTAKE`` text(s), with ``{line}`` set to the line marked as the mistake.
+
+    ``MISTAKE`` is a string, or a tuple of strings that must all appear (say, the
+    diagnosis and ``wrong_x.py:{line}``, which the report prints on a line of its own).
+    """
     source = variant.read_text(encoding="utf-8")
     for node in ast.parse(source).body:
-        if (
+        if not (
             isinstance(node, ast.Assign)
             and [getattr(t, "id", None) for t in node.targets] == ["MISTAKE"]
-            and isinstance(node.value, ast.Constant)
         ):
-            text = str(node.value.value)
-            if "{line}" in text:
-                marked = [n for n, line in enumerate(source.splitlines(), 1) if MISTAKE_MARK in line]
-                if len(marked) != 1:
-                    return None
-                text = text.replace("{line}", str(marked[0]))
-            return text
+            continue
+        try:
+            value = ast.literal_eval(node.value)
+        except ValueError:
+            return None
+        parts = (value,) if isinstance(value, str) else value
+        if not isinstance(parts, tuple) or not parts or not all(isinstance(p, str) and p for p in parts):
+            return None
+        if any("{line}" in part for part in parts):
+            marked = [n for n, line in enumerate(source.splitlines(), 1) if MISTAKE_MARK in line]
+            if len(marked) != 1:
+                return None
+            parts = tuple(part.replace("{line}", str(marked[0])) for part in parts)
+        return parts
     return None
+
+
+# --- what a learner reads ---------------------------------------------------------------------
+def failure_sections(output: str) -> list[list[str]]:
+    """Each failing test's part of a run's output: its headline and what follows it."""
+    sections: list[list[str]] = []
+    current: list[str] | None = None
+    for line in output.splitlines():
+        if _SECTION.match(line):
+            current = [line]
+            sections.append(current)
+        elif _BANNER.match(line):
+            current = None
+        elif current is not None:
+            current.append(line)
+    for section in sections:
+        while section and (not section[-1].strip() or section[-1].startswith("pytest's own traceback")):
+            section.pop()
+    return sections
+
+
+def after_summary(output: str) -> list[str]:
+    """The non-empty lines printed after pytest's final summary line (there should be none)."""
+    lines = output.rstrip().splitlines()
+    for index in range(len(lines) - 1, -1, -1):
+        if _SUMMARY.match(lines[index]):
+            return [line for line in lines[index + 1 :] if line.strip()]
+    return ["(no summary line)"]
+
+
+def library_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if _LIBRARY.search(line)]
+
+
+def report_problems(output: str) -> list[str]:
+    """How one run's output breaks the learner-report rules (the line budget and the rest)."""
+    problems = []
+    for section in failure_sections(output):
+        if len(section) > MAX_LINES_PER_FAILURE:
+            problems.append(
+                f"{section[0].strip('_ ')!r} takes {len(section)} lines (at most "
+                f"{MAX_LINES_PER_FAILURE})"
+            )
+    late = after_summary(output)
+    if late:
+        problems.append(f"{len(late)} line(s) after the summary, first: {late[0]!r}")
+    library = library_lines(output)
+    if library:
+        problems.append(f"{len(library)} line(s) of traceback or library frames, first: {library[0]!r}")
+    return problems
+
+
+def median_lines(outputs: list[str]) -> float:
+    sizes = [len(section) for output in outputs for section in failure_sections(output)]
+    return statistics.median(sizes) if sizes else 0.0
 
 
 def structure_problems(catalog: Catalog) -> list[str]:
     """Missing files, TODO-less stubs, unmarked variants, folders the catalog lacks."""
     found = []
+    committed = stubs.from_git(catalog.root, catalog)  # a learner's solved kata is not a defect
     for kata in catalog:
         for path in (kata.lesson, kata.stub, kata.tests, kata.solution):
             if not path.is_file():
                 found.append(f"{kata.relative(path)} is missing")
         if kata.stub.is_file():
-            stub = kata.stub.read_text(encoding="utf-8")
+            original = committed.get(kata.name) or kata.stub.read_bytes()
+            stub = original.decode("utf-8", errors="replace")
             if "TODO" not in stub:
                 found.append(f"{kata.relative(kata.stub)} has no TODO for the learner")
             if not stub.lstrip().startswith('"""'):
                 found.append(f"{kata.relative(kata.stub)} must open with a docstring (the lesson)")
-        if kata.solution_dir.is_dir() and not kata.wrong_variants:
-            found.append(f"{kata.relative(kata.solution_dir)} has no wrong_*.py variant")
+        if kata.solution_dir.is_dir() and len(kata.wrong_variants) < MIN_WRONG:
+            found.append(
+                f"{kata.relative(kata.solution_dir)} needs at least {MIN_WRONG} wrong_*.py "
+                f"variants (the mistakes it teaches), has {len(kata.wrong_variants)}"
+            )
+        if kata.solution_dir.is_dir() and len(kata.right_variants) < MIN_RIGHT:
+            found.append(
+                f"{kata.relative(kata.solution_dir)} needs at least {MIN_RIGHT} right_*.py "
+                f"variants (correct answers written differently), has {len(kata.right_variants)}"
+            )
         for variant in kata.wrong_variants:
             if expected_mistake(variant) is None:
                 found.append(
-                    f"{kata.relative(variant)} needs MISTAKE = '...' (the diagnosis a learner "
-                    f"sees); with {{line}}, exactly one line marked '{MISTAKE_MARK}'"
+                    f"{kata.relative(variant)} needs MISTAKE = '...' or a tuple of texts (the "
+                    f"diagnosis a learner sees); with {{line}}, exactly one line marked "
+                    f"'{MISTAKE_MARK}'"
                 )
     known = {kata.name for kata in catalog}
     for parent in (catalog.root / "katas", catalog.root / "solutions"):

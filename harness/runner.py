@@ -1,6 +1,6 @@
 """Runs pytest in a subprocess, exactly as a learner would, and reads back what happened.
 
-The subprocess loads ``harness.events``, which writes one JSON line per event and
+The subprocess loads ``harness.judge.events``, which writes one JSON line per event and
 flushes it, so the harness knows which tests finished even when the process dies.
 Hangs are isolated at two levels:
 
@@ -35,11 +35,11 @@ from typing import TextIO
 import harness
 from harness.catalog import Catalog, Kata
 
-EVENTS_VARIABLE = "HARNESS_EVENTS"  # the names harness.events reads
+EVENTS_VARIABLE = "HARNESS_EVENTS"  # the names harness.judge.events reads
 GO_VARIABLE = "HARNESS_GO"
 HARNESS_HOME = Path(harness.__file__).resolve().parent.parent  # where `import harness` works
 # One kata whose tests cannot even be imported must not stop the others from running.
-BASE_ARGS = ("-p", "harness.events", "-p", "no:cacheprovider", "--continue-on-collection-errors")
+BASE_ARGS = ("-p", "harness.judge.events", "-p", "no:cacheprovider", "--continue-on-collection-errors")
 DEFAULT_TEST_TIMEOUT = 5.0
 # After a test's own timeout, diagnosis.HangTimer retries three times 2 s apart before it
 # exits the process; only after that (and a margin) does the harness kill it.
@@ -405,7 +405,9 @@ def _add_phase(test: TestRun, event: dict) -> None:
         test.call_seconds = float(event.get("duration") or 0.0)
     if outcome == "failed" and test.outcome not in ("failed", "timeout"):
         message = event.get("message") or ""
-        test.outcome = "timeout" if message.lstrip().startswith("Timeout") else "failed"
+        kind = (event.get("diagnosis") or {}).get("kind")
+        hung = kind == "timeout" or message.lstrip().startswith("Timeout")
+        test.outcome = "timeout" if hung else "failed"
         test.message = message if when == "call" else f"(in {when}) {message}"
         diagnosis = event.get("diagnosis")
         test.diagnosis = diagnosis if isinstance(diagnosis, dict) else None

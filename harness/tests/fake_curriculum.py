@@ -74,7 +74,7 @@ def pytest_ini(timeout: int = 1) -> str:
 
 PYTEST_INI = pytest_ini()
 
-CONFTEST = 'pytest_plugins = ["harness.plugin"]\n'
+CONFTEST = 'pytest_plugins = ["harness.judge.plugin"]\n'
 
 STUBS = {
     "01_add": '''\

@@ -21,7 +21,17 @@ def test_a_mistake_names_the_line_marked_as_the_mistake(tmp_path: Path):
         'MISTAKE = "blocked by time.sleep at wrong_sleep.py:{line}"\n\n'
         "async def brew():\n    time.sleep(1)  # <- mistake\n"
     )
-    assert checks.expected_mistake(variant) == "blocked by time.sleep at wrong_sleep.py:4"
+    assert checks.expected_mistake(variant) == ("blocked by time.sleep at wrong_sleep.py:4",)
+
+
+def test_a_mistake_may_name_several_texts_that_must_all_appear(tmp_path: Path):
+    """A tuple names the diagnosis and the learner's line, which the report prints apart."""
+    variant = tmp_path / "wrong_sleep.py"
+    variant.write_text(
+        'MISTAKE = ("blocked by time.sleep", "wrong_sleep.py:{line} in brew()")\n\n'
+        "async def brew():\n    time.sleep(1)  # <- mistake\n"
+    )
+    assert checks.expected_mistake(variant) == ("blocked by time.sleep", "wrong_sleep.py:4 in brew()")
 
 
 def test_a_mistake_with_line_but_no_marked_line_is_refused(tmp_path: Path):
@@ -29,3 +39,47 @@ def test_a_mistake_with_line_but_no_marked_line_is_refused(tmp_path: Path):
     variant = tmp_path / "wrong_sleep.py"
     variant.write_text('MISTAKE = "at wrong_sleep.py:{line}"\n')
     assert checks.expected_mistake(variant) is None
+
+
+REPORT = """\
+============================= test session starts ==============================
+collected 3 items
+
+katas/02_gather/test_kata.py .FF                                         [100%]
+
+=================================== FAILURES ===================================
+__________________ eight dishes are ordered at the same time ___________________
+your 8 requests ran one at a time: 0.81 s (together they take ≈ 0.10 s).
+    GET /dishes/coffee   |████                          | 0.00–0.10 s
+Try: start them all, then await them together.
+__________________ dishes come back in menu order ___________________
+same as above: your 8 requests ran one at a time.
+pytest's own traceback of these failures: add --tb=long
+========================= 2 failed, 1 passed in 0.99s ==========================
+"""
+
+
+def test_each_failing_test_is_measured_from_its_headline_to_the_next():
+    """The line budget counts a failing test's headline and its diagnosis, nothing else."""
+    sections = checks.failure_sections(REPORT)
+    assert [len(section) for section in sections] == [4, 2], sections
+    assert checks.report_problems(REPORT) == []
+
+
+def test_text_after_the_summary_line_is_a_problem():
+    """An unraisable-exception flood after the summary is what the rule forbids."""
+    flooded = REPORT + "Exception ignored in: <coroutine object brew at 0x1>\n"
+    assert checks.after_summary(flooded) == ["Exception ignored in: <coroutine object brew at 0x1>"]
+    quiet = REPORT.replace("=" * 25 + " 2 failed", "2 failed").replace(" " + "=" * 26, "")
+    assert checks.after_summary(quiet) == [], "pytest -q's summary line counts too"
+
+
+def test_a_section_over_the_budget_and_library_frames_are_problems():
+    """Twenty-one lines for one test, or a frame from site-packages, break the rules."""
+    long_section = "\n".join(f"line {n}" for n in range(21))
+    report = REPORT.replace("Try: start", long_section + "\nTry: start").replace(
+        "same as above", '  File "/x/site-packages/aiohttp/client.py", line 1'
+    )
+    problems = checks.report_problems(report)
+    assert any("takes 25 lines" in p for p in problems), problems
+    assert any("library frames" in p for p in problems), problems

@@ -54,7 +54,7 @@ def test_watch_runs_the_next_kata_then_again_on_enter_and_on_save_and_moves_on_w
     assert code == 0
     assert output.count("01_add is not started yet") == 2, "first run, then Enter ran it again"
     assert "katas/01_add/test_kata.py" in output, "pytest's own output is shown"
-    assert "`add` in kata.py is still a stub" in output
+    assert "`add` in katas/01_add/kata.py is still a stub" in output
     assert "Stuck? `python -m harness hint 01_add` reveals the next hint." in output
     assert output.count("Watching katas/01_add/kata.py") == 2
     assert output.count("-" * 72) == 2, "the screen is cleared (a separator when not a terminal)"

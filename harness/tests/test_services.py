@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from harness.services import FakeService, ServiceFactory
+from harness.judge.services import FakeService, ServiceFactory
 
 LATENCY = 0.2
 CLOCK_SLACK = 0.9  # timers may fire a hair early; never late-bound a time here

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from harness.evidence import assert_result, stopwatch
+from harness.judge import assert_result, stopwatch
 
 STEEP = 0.05
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.evidence import Budget, assert_ran_concurrently
+from harness.judge import Budget, assert_ran_concurrently
 
 # Eight dishes that each take 0.1 s: together ≈ 0.1 s, one at a time ≈ 0.8 s.
 LATENCY = 0.1

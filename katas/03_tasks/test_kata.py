@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.evidence import assert_result, draw_timeline
+from harness.judge import assert_result, draw_timeline
 
 # The coffee is the slow order; the pastries are quick. The pastries should be
 # warmed while the coffee brews: 0.06 s of pastries inside 0.15 s of coffee.

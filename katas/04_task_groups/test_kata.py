@@ -5,7 +5,7 @@ import inspect
 import aiohttp
 import pytest
 
-from harness.evidence import Budget, assert_result, draw_timeline, stopwatch
+from harness.judge import Budget, assert_result, draw_timeline, stopwatch
 
 # The soup is sold out: the kitchen says so after 0.05 s. The other dishes would take
 # 0.8 s. Cancelled at once, the order fails in ≈ 0.05 s (bound 0.2 s, 4x); a kitchen

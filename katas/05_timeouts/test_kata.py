@@ -5,7 +5,7 @@ import inspect
 import aiohttp
 import pytest
 
-from harness.evidence import Budget, assert_result, draw_timeline, stopwatch
+from harness.judge import Budget, assert_result, draw_timeline, stopwatch
 
 CITY = "oslo"
 PATH = f"/forecast/{CITY}"

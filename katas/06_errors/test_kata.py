@@ -5,7 +5,7 @@ import inspect
 import aiohttp
 import pytest
 
-from harness.evidence import Budget, assert_ran_concurrently, assert_result
+from harness.judge import Budget, assert_ran_concurrently, assert_result
 
 PRICES = {
     "AAPL": 189.5,

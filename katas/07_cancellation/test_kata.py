@@ -6,7 +6,7 @@ import time
 import pytest
 from aiohttp import web
 
-from harness.evidence import assert_result, draw_timeline
+from harness.judge import assert_result, draw_timeline
 
 INTERVAL = 0.02  # the poller reads the sensor every 20 ms
 READINGS = 2  # the poller must have batched at least this many readings before it is stopped

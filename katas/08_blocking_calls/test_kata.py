@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from harness.evidence import Budget, LoopMonitor, assert_loop_stayed_responsive, assert_ran_concurrently
+from harness.judge import Budget, LoopMonitor, assert_loop_stayed_responsive, assert_ran_concurrently
 
 # Six stations at 0.1 s each: in threads together ≈ 0.1 s, one at a time ≈ 0.6 s.
 # (asyncio's default thread pool has at least 5 + 1 workers, enough for six at once.)

@@ -1,7 +1,6 @@
 """Kata 09 — CPU-bound work. Run: pytest katas/09_cpu_bound"""
 
 import importlib
-import multiprocessing
 import pickle
 import threading
 import traceback
@@ -9,7 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from harness.evidence import LoopMonitor, assert_loop_stayed_responsive, assert_result
+from harness.judge import LoopMonitor, assert_loop_stayed_responsive, assert_result, pool_context
 
 # primes.py is imported by its package path (the folder name is not an identifier), so
 # that a worker process can import `primes_below` by the same name.
@@ -50,7 +49,7 @@ class WatchedPool(ProcessPoolExecutor):
     __test__ = False
 
     def __init__(self, workers: int):
-        super().__init__(workers, mp_context=multiprocessing.get_context(start_method()))
+        super().__init__(workers, mp_context=pool_context())
         self.jobs: list[tuple] = []
         self.peak_in_flight = 0
         self._in_flight = 0
@@ -91,15 +90,6 @@ class WatchedPool(ProcessPoolExecutor):
             if worker.is_alive():
                 worker.terminate()
                 worker.join()
-
-
-def start_method() -> str:
-    """fork while the process has one thread, else forkserver (see the README)."""
-    # fork starts a worker in milliseconds and the worker already has every module the
-    # test process imported; spawn and forkserver re-import pytest in each worker
-    # (0.3 s or more). fork is only safe in a process with a single thread: when threads
-    # are left over from other tests, forkserver (primes.py is importable by name).
-    return "fork" if threading.active_count() == 1 else "forkserver"
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness.evidence import LoopMonitor, assert_loop_stayed_responsive, assert_result, stopwatch
+from harness.judge import LoopMonitor, assert_loop_stayed_responsive, assert_result, stopwatch
 
 # The scale calls back DELAY seconds after it is asked.
 DELAY = 0.05

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 import pytest
 from aiohttp import web
 
-from harness.evidence import assert_result, draw_timeline
+from harness.judge import assert_result, draw_timeline
 
 # A shop with 15 orders on 5 pages of 3. Each page takes 0.005 s to serve: the tests
 # judge laziness by counting the pages the shop served, never by the clock.
@@ -258,7 +258,7 @@ async def test_find_order_closes_the_stream_of_orders_before_it_returns(
     """Leaving `async for` early does not close the generator: contextlib.aclosing does."""
     open_shop(service)
     watch = StreamWatch(iter_orders_of(kata))
-    monkeypatch.setitem(kata.find_order.__globals__, "iter_orders", watch)
+    monkeypatch.setitem(inspect.unwrap(kata.find_order).__globals__, "iter_orders", watch)
     found = await checked(kata.find_order(service.base_url, is_big), service, call=FIND_BIG)
     opened, closed = watch.opened, watch.closed
     assert opened, (

@@ -2,7 +2,7 @@
 
 import asyncio
 
-MISTAKE = "coroutine brew_tea() was created at wrong_forgot_await.py:{line} but never awaited"
+MISTAKE = ("coroutine brew_tea() was created at", "wrong_forgot_await.py:{line} but never awaited")
 
 
 async def brew_tea(kind: str, steep_seconds: float) -> str:

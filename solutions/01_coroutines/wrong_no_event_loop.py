@@ -2,7 +2,7 @@
 
 import asyncio
 
-MISTAKE = "make_tea_now('mint', 0.01) returned coroutine"
+MISTAKE = "make_tea_now('mint', 0.01) returned a coroutine"
 
 
 async def brew_tea(kind: str, steep_seconds: float) -> str:

@@ -3,7 +3,7 @@
 import asyncio
 import time
 
-MISTAKE = "the event loop was blocked by time.sleep at wrong_time_sleep.py:{line}"
+MISTAKE = ("the event loop was blocked by time.sleep", "wrong_time_sleep.py:{line}")
 
 
 async def brew_tea(kind: str, steep_seconds: float) -> str:

@@ -4,7 +4,7 @@ import asyncio
 import json
 import urllib.request
 
-MISTAKE = "the event loop was blocked by socket.socket.connect at wrong_sync_http.py:{line}"
+MISTAKE = ("the event loop was blocked by socket.socket.connect", "wrong_sync_http.py:{line}")
 
 
 async def fetch_dish(session: object, kitchen_url: str, dish: str) -> dict:

@@ -4,7 +4,11 @@ import asyncio
 import json
 import urllib.request
 
-MISTAKE = "the event loop was blocked by socket.socket.connect at wrong_blocking_call.py:21, called from wrong_blocking_call.py:{line}"
+MISTAKE = (
+    "the event loop was blocked by socket.socket.connect",
+    "wrong_blocking_call.py:{line} in read_station()",
+    "wrong_blocking_call.py:25 in LegacyWeatherClient.read_temperature()",
+)
 
 
 class LegacyWeatherClient:

@@ -6,7 +6,7 @@ from contextlib import aclosing
 
 import aiohttp
 
-MISTAKE = "the event loop was blocked by sqlite3.Connection.execute at wrong_sync_sqlite.py:{line}"
+MISTAKE = ("the event loop was blocked by sqlite3.Connection.execute", "wrong_sync_sqlite.py:{line}")
 
 
 async def fetch_page(session: aiohttp.ClientSession, shop_url: str, page: int) -> dict:

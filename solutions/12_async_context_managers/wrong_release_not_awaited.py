@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 
 MISTAKE = (
-    "coroutine release_lease() was created at wrong_release_not_awaited.py:{line} "
-    "but never awaited"
+    "coroutine release_lease() was created at",
+    "wrong_release_not_awaited.py:{line} but never awaited",
 )
 
 

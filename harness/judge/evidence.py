@@ -18,8 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.diagnosis import learner_frames
-from harness.services import Call, FakeService
+from harness.judge.frames import LearnerFile
+from harness.judge.report import Diagnosis, Mistake, Where
+from harness.judge.services import Call, FakeService
 
 BAR = "█"
 CUT = "✗"  # a request the client abandoned
@@ -121,30 +122,40 @@ def assert_ran_concurrently(
     calls = service.calls
     timeline = draw_timeline(calls, now=service.now())
     if len(calls) != expected_requests:
-        raise AssertionError(
-            f"the service expected {_requests(expected_requests)} but saw "
-            f"{len(calls)}:\n{timeline}"
+        raise Mistake(
+            Diagnosis(
+                f"the service expected {_requests(expected_requests)} but saw {len(calls)}.",
+                evidence=timeline,
+            )
         )
     want = expected_requests if min_in_flight is None else min_in_flight
     span = service.span()
     if service.peak_in_flight == 1 and want > 1:
-        raise AssertionError(
-            f"your {_requests(len(calls))} ran one at a time: {span:.2f} s "
-            f"(together they take ≈ {budget.ideal:.2f} s)\n{timeline}\n"
-            "Each request waited for the one before it. Start them all, then await "
-            "them together (asyncio.gather or a TaskGroup)."
+        raise Mistake(
+            Diagnosis(
+                f"your {_requests(len(calls))} ran one at a time: {span:.2f} s (together "
+                f"they take ≈ {budget.ideal:.2f} s). Each one waited for the one before it.",
+                evidence=timeline,
+                fix="start them all, then await them together (asyncio.gather or a TaskGroup).",
+            )
         )
     if service.peak_in_flight < want:
-        raise AssertionError(
-            f"at most {service.peak_in_flight} of your {_requests(len(calls))} were in "
-            f"flight at once; expected {want}: {span:.2f} s (together ≈ "
-            f"{budget.ideal:.2f} s)\n{timeline}"
+        raise Mistake(
+            Diagnosis(
+                f"at most {service.peak_in_flight} of your {_requests(len(calls))} were in "
+                f"flight at once; expected {want}: {span:.2f} s (together ≈ {budget.ideal:.2f} s).",
+                evidence=timeline,
+                fix="start every request before awaiting any of them.",
+            )
         )
     if span > budget.bound:
-        raise AssertionError(
-            f"your {_requests(len(calls))} overlapped but took {span:.2f} s, more than "
-            f"{budget.bound:.2f} s (ideal ≈ {budget.ideal:.2f} s). Something between "
-            f"them waits: look for an await or a blocking call inside the loop.\n{timeline}"
+        raise Mistake(
+            Diagnosis(
+                f"your {_requests(len(calls))} overlapped but took {span:.2f} s, more than "
+                f"{budget.bound:.2f} s (ideal ≈ {budget.ideal:.2f} s): something between them waits.",
+                evidence=timeline,
+                fix="look for an await or a blocking call between starting the requests.",
+            )
         )
 
 
@@ -154,7 +165,7 @@ class Stall:
     """The loop missed its heartbeat for ``seconds``; ``where`` is the learner's line."""
 
     seconds: float
-    where: str | None
+    where: tuple[Where, ...]
 
 
 class LoopMonitor:
@@ -166,15 +177,19 @@ class LoopMonitor:
     learner's file, so a stall can be blamed on ``kata.py:14``.
     """
 
-    def __init__(self, kata_file: Path | str, *, tick: float = 0.005, threshold: float = 0.05):
-        # As given, not resolved: it must equal the code's co_filename, the loader's path.
-        self.kata_file = os.fspath(kata_file)
+    def __init__(
+        self, kata_file: LearnerFile | Path | str, *, tick: float = 0.005, threshold: float = 0.05
+    ):
+        if not isinstance(kata_file, LearnerFile):
+            # As given, not resolved: it must equal the code's co_filename, the loader's path.
+            kata_file = LearnerFile(os.fspath(kata_file), Path(kata_file).name)
+        self.learner = kata_file
         self.tick = tick
         self.threshold = threshold
         self.max_lag = 0.0
         self.stalls: list[Stall] = []
         self._last_beat = time.perf_counter()
-        self._blamed: str | None = None
+        self._blamed: tuple[Where, ...] = ()
         self._running = False
         self._task: asyncio.Task[None] | None = None
         self._watchdog: threading.Thread | None = None
@@ -212,21 +227,15 @@ class LoopMonitor:
         self.max_lag = max(self.max_lag, lag)
         if lag > self.threshold:
             self.stalls.append(Stall(lag, self._blamed))
-        self._blamed = None
+        self._blamed = ()
 
     def _watch(self) -> None:
         while self._running:
             time.sleep(self.threshold / 2)
             late = time.perf_counter() - self._last_beat - self.tick
-            if late > self.threshold and self._blamed is None:
-                self._blamed = self._learner_line()
-
-    def _learner_line(self) -> str | None:
-        loop_stack = sys._current_frames().get(self._loop_thread)
-        frame = next(learner_frames(loop_stack, self.kata_file), None)
-        if frame is None:
-            return None
-        return f"{Path(self.kata_file).name}:{frame.f_lineno} in {frame.f_code.co_name}()"
+            if late > self.threshold and not self._blamed:
+                loop_stack = sys._current_frames().get(self._loop_thread)
+                self._blamed = self.learner.stack(loop_stack)
 
     @property
     def worst(self) -> Stall | None:
@@ -234,7 +243,7 @@ class LoopMonitor:
 
 
 BLOCKING_ADVICE = (
-    "Blocking and CPU-heavy calls must leave the loop: await asyncio.to_thread(...) or "
+    "blocking and CPU-heavy calls must leave the loop: await asyncio.to_thread(...) or "
     "loop.run_in_executor(...)."
 )
 
@@ -247,11 +256,14 @@ def assert_loop_stayed_responsive(
     if monitor.max_lag <= max_lag:
         return
     worst = monitor.worst
-    where = f" by {worst.where}" if worst and worst.where else ""
-    raise AssertionError(
-        f"the event loop was blocked {monitor.max_lag:.2f} s{where}: a heartbeat task "
-        f"that should tick every {monitor.tick * 1000:.0f} ms could not run "
-        f"(allowed lag {max_lag:.2f} s). {advice}"
+    raise Mistake(
+        Diagnosis(
+            f"the event loop was blocked for {monitor.max_lag:.2f} s: a heartbeat task that "
+            f"should tick every {monitor.tick * 1000:.0f} ms could not run (allowed lag "
+            f"{max_lag:.2f} s)" + (", while your code ran here:" if worst and worst.where else "."),
+            where=worst.where if worst else (),
+            fix=advice,
+        )
     )
 
 
@@ -260,12 +272,29 @@ def assert_result(got: object, expected: object, *, call: str) -> None:
     """``got`` equals ``expected``; a coroutine object instead of a value is named."""
     __tracebackhide__ = True
     if inspect.isawaitable(got):
+        kind = _awaitable_kind(got)
         if inspect.iscoroutine(got):
             got.close()  # it will never run; closing it keeps the warning out of later tests
-        raise AssertionError(
-            f"{call} returned {type(got).__name__} {got!r}, not its result. A coroutine "
-            "only runs when something awaits it: `await` it inside an `async def`, or "
-            "run it with asyncio.run(...) from a plain function."
+        raise Mistake(
+            Diagnosis(
+                f"{call} returned {kind} instead of its result: it only runs, and only has "
+                "a result, once something awaits it.",
+                fix="`await` it inside an `async def`, or run it with asyncio.run(...) from a "
+                "plain function.",
+            )
         )
     if got != expected:
-        raise AssertionError(f"{call} returned {got!r}; expected {expected!r}")
+        raise Mistake(Diagnosis(f"{call} returned {got!r}; expected {expected!r}."))
+
+
+def _awaitable_kind(value: object) -> str:
+    if inspect.iscoroutine(value):
+        return f"a coroutine ({value.__qualname__}())"
+    name = type(value).__name__
+    if name == "_GatheringFuture":
+        return "the future of asyncio.gather (pending)"
+    if isinstance(value, asyncio.Task):
+        return "a Task"
+    if isinstance(value, asyncio.Future):
+        return "a Future"
+    return f"an awaitable {name}"

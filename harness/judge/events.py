@@ -1,6 +1,6 @@
 """A pytest plugin that writes what happens in a run as JSON lines, for the harness CLI.
 
-The CLI loads it with ``-p harness.events`` and names the file in ``HARNESS_EVENTS``.
+The CLI loads it with ``-p harness.judge.events`` and names the file in ``HARNESS_EVENTS``.
 Each line is written and flushed as it happens, so when the test process dies (a
 crash, ``os._exit``, a kill after a hang) the lines already written still say which
 tests finished and which one was running. Durations are pytest's own, per phase, so
@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+
+from harness.judge.output import DIAGNOSIS_ATTRIBUTE
 
 EVENTS_VARIABLE = "HARNESS_EVENTS"
 # A warm start (`watch`): pytest, this plugin and the kata plugin are imported, then the
@@ -128,12 +130,16 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
         log.write("finish", nodeid=nodeid)
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: the kata plugin has judged it
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report: pytest.TestReport = yield
     log = _log(item.config)
     if log is not None:
-        message = _failure_message(call) if report.failed else ""
+        diagnosis = getattr(report, DIAGNOSIS_ATTRIBUTE, None) if report.failed else None
+        if diagnosis is not None:
+            message = str(diagnosis["text"])[:MESSAGE_LIMIT]
+        else:
+            message = _failure_message(call) if report.failed else ""
         log.write(
             "report",
             nodeid=report.nodeid,
@@ -141,6 +147,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             outcome=report.outcome,
             duration=report.duration,
             message=message,
+            diagnosis=diagnosis,
         )
     return report
 

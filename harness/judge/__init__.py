@@ -1,0 +1,45 @@
+"""The judge: what kata tests use to check the learner's code and explain a failure.
+
+Kata tests import from here, never from the modules inside:
+
+    from harness.judge import Budget, assert_ran_concurrently, fail
+
+- ``fail(what, fix=..., evidence=...)`` / ``expect(condition, what, fix=...)``: fail with
+  a message split into what went wrong and what to try (interview mode hides the fix);
+- ``Budget``, ``stopwatch``: timing bounds stated as ratios of the intended latency;
+- ``assert_ran_concurrently``, ``draw_timeline``: the fake service's evidence;
+- ``LoopMonitor``, ``assert_loop_stayed_responsive``: the event loop's heartbeat;
+- ``assert_result``: a value, and a forgotten ``await`` named as such;
+- ``pool_context()``: the multiprocessing context for a process pool (``--start-method``);
+- ``wrote(kata, "gather")``: whether the learner's file calls something, so a message
+  speaks of what they wrote.
+"""
+
+from harness.judge.evidence import (
+    Budget,
+    LoopMonitor,
+    assert_loop_stayed_responsive,
+    assert_ran_concurrently,
+    assert_result,
+    draw_timeline,
+    stopwatch,
+)
+from harness.judge.processes import context as pool_context
+from harness.judge.report import Diagnosis, Mistake, expect, fail
+from harness.judge.source import wrote
+
+__all__ = [
+    "Budget",
+    "Diagnosis",
+    "LoopMonitor",
+    "Mistake",
+    "assert_loop_stayed_responsive",
+    "assert_ran_concurrently",
+    "assert_result",
+    "draw_timeline",
+    "expect",
+    "fail",
+    "pool_context",
+    "stopwatch",
+    "wrote",
+]

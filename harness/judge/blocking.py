@@ -1,0 +1,161 @@
+"""Blocking calls on the event loop, seen by blockbuster and scoped to the learner's file.
+
+This is the one adapter over blockbuster, and it uses its public API only:
+``BlockBuster(scanned_modules=[module])`` scopes the checks to the learner's module,
+and each wrapped function's ``can_block_predicate`` (a public attribute) is wrapped so
+that a blocking call is *recorded* with the learner's line when it happens — even when
+the learner's code then swallows the ``BlockingError`` (say with
+``gather(return_exceptions=True)``).
+
+Two things are not blocking the loop in a way a learner should be told about:
+- writes made by logging handlers (the learner's ``log.warning(...)``: the harness's
+  capture is what writes to a file, not their code);
+- leaving a ``with ThreadPoolExecutor()`` / ``ProcessPoolExecutor()`` block once the work
+  is done: joining workers that are about to exit. Waiting on unfinished work still is.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from blockbuster import BlockBuster, BlockingError
+
+from harness.judge.frames import LearnerFile
+from harness.judge.report import Diagnosis, Where
+
+__all__ = ["BlockingCall", "BlockingError", "BlockingGuard"]
+
+# How long leaving an executor's `with` block may wait for workers that have finished
+# their jobs and are exiting. A job still running takes longer and is reported.
+EXECUTOR_EXIT_GRACE = 0.25
+EXECUTOR_SHUTDOWN = ("concurrent/futures/thread.py", "concurrent/futures/process.py")
+LOGGING = ("logging/__init__.py", {"emit", "flush", "handle", "close"})
+WRITES = ("io.TextIOWrapper.write", "io.BufferedWriter.write", "io.BufferedRandom.write")
+
+EXECUTOR_EXIT = "leaving an executor's `with` block while its jobs still run (shutdown waits for them)"
+FIXES = {
+    EXECUTOR_EXIT: (
+        "await every job before the block ends — `await loop.run_in_executor(pool, ...)` or "
+        "`await asyncio.wrap_future(pool.submit(...))` — or use asyncio.to_thread(...)."
+    ),
+    "time.sleep": "await asyncio.sleep(...) instead: it lets other tasks run while it waits.",
+    "lock.acquire": (
+        "it waits for another thread (future.result(), thread.join(), Event.wait(), a "
+        "threading.Lock): let the loop wait instead — await asyncio.wrap_future(...), "
+        "asyncio.to_thread(...), or an asyncio primitive (asyncio.Lock, asyncio.Event)."
+    ),
+    "builtins.input": "input() waits for the keyboard: read input before the loop starts, or await asyncio.to_thread(input).",
+}
+FIX_BY_PREFIX = {
+    "sqlite3.": (
+        "use aiosqlite (`async with aiosqlite.connect(path) as db: await db.execute(...)`), "
+        "which runs SQLite off the loop."
+    ),
+    "socket.": "use an async client (aiohttp, asyncio.open_connection) instead of a blocking one.",
+    "ssl.": "use an async client (aiohttp, asyncio.open_connection) instead of a blocking one.",
+}
+FIX_OTHER = "await asyncio.to_thread(...) (or use an async library) so the call runs off the loop."
+
+
+@dataclass(frozen=True)
+class BlockingCall:
+    function: str
+    where: tuple[Where, ...]
+
+    def diagnose(self) -> Diagnosis:
+        return Diagnosis(
+            f"the event loop was blocked by {self.function}: while it runs, no other task "
+            "can make progress.",
+            fix=fix_for(self.function),
+            where=self.where,
+        )
+
+
+def fix_for(function: str) -> str:
+    if function in FIXES:
+        return FIXES[function]
+    for prefix, fix in FIX_BY_PREFIX.items():
+        if function.startswith(prefix):
+            return fix
+    return FIX_OTHER
+
+
+@dataclass
+class BlockingGuard:
+    """Blockbuster, active only for calls made from the learner's module on the loop thread."""
+
+    learner: LearnerFile
+    module: ModuleType
+    seen: list[BlockingCall] = field(default_factory=list)
+
+    @contextmanager
+    def active(self) -> Iterator[BlockingGuard]:
+        buster = BlockBuster(scanned_modules=[self.module])
+        for name, function in buster.functions.items():
+            if name in WRITES:
+                function.can_block_in(*LOGGING)
+            function.can_block_predicate = self._recording(
+                name, function.can_block_predicate, function.can_block_functions
+            )
+        buster.activate()
+        try:
+            yield self
+        finally:
+            buster.deactivate()
+
+    def _recording(
+        self,
+        name: str,
+        allowed: Callable[..., bool],
+        allowed_in: list[tuple[str, Any]],
+    ) -> Callable[..., bool]:
+        """Blockbuster's own predicate, plus: record the call when it will be refused."""
+
+        def predicate(*args: Any, **kwargs: Any) -> bool:
+            if allowed(*args, **kwargs):
+                return True
+            frame = sys._getframe(1)
+            if _on_stack(frame, allowed_in):
+                return True  # blockbuster allows it too
+            in_shutdown = _on_stack(frame, [(path, {"shutdown"}) for path in EXECUTOR_SHUTDOWN])
+            if in_shutdown and _acquired_soon(args, kwargs):
+                return True
+            learner = self.learner.stack(frame)
+            if not learner:
+                return True  # not the learner's call: blockbuster will not raise
+            if in_shutdown:
+                function = EXECUTOR_EXIT
+            elif name.endswith(("acquire", "acquire_lock")):
+                function = "lock.acquire"
+            else:
+                function = name
+            self.seen.append(BlockingCall(function, learner))
+            return False
+
+        return predicate
+
+
+def _on_stack(frame: Any, places: list[tuple[str, Any]]) -> bool:
+    while frame is not None:
+        filename = frame.f_code.co_filename.replace("\\", "/")
+        for suffix, functions in places:
+            if filename.endswith(suffix) and frame.f_code.co_name in functions:
+                return True
+        frame = frame.f_back
+    return False
+
+
+def _acquired_soon(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """A worker that finished its job releases its lock at once: wait a moment for it."""
+    lock = args[0] if args else None
+    if lock is None or not hasattr(lock, "acquire"):
+        return False
+    if lock.acquire(True, EXECUTOR_EXIT_GRACE):
+        lock.release()
+        return True
+    return False

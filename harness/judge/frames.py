@@ -1,0 +1,99 @@
+"""The learner's lines: found in a stack, a traceback or a coroutine, always the same way.
+
+A frame belongs to the learner when its code comes from the file under test (its
+``co_filename`` is the path the loader imported it from). Everything else — asyncio,
+aiohttp, the tests, the harness — is left out of what a learner is shown.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+from collections.abc import Iterator
+from pathlib import Path
+from types import CodeType, FrameType, TracebackType
+
+from harness.judge.report import Where
+
+
+class LearnerFile:
+    """The file under test: its real path (to match frames) and how the learner names it."""
+
+    def __init__(self, path: str, shown_as: str) -> None:
+        self.path = path
+        self.shown_as = shown_as
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def __fspath__(self) -> str:  # usable wherever the tests want the file's path
+        return self.path
+
+    def __str__(self) -> str:
+        return self.path
+
+    def owns(self, code: CodeType) -> bool:
+        return code.co_filename == self.path
+
+    def where(self, code: CodeType, line: int | None) -> Where:
+        return self.at(line or code.co_firstlineno, _qualname(code))
+
+    def at(self, line: int, function: str | None = None) -> Where:
+        source = linecache.getline(self.path, line).strip() or None
+        return Where(self.shown_as, line, function, source)
+
+    # --- stacks --------------------------------------------------------------------
+    def frames_of_stack(self, frame: FrameType | None) -> Iterator[FrameType]:
+        """The learner's frames of a live stack, innermost first."""
+        while frame is not None:
+            if self.owns(frame.f_code):
+                yield frame
+            frame = frame.f_back
+
+    def stack(self, frame: FrameType | None, limit: int = 3) -> tuple[Where, ...]:
+        """The learner's frames of a live stack, outermost first (as a traceback reads)."""
+        frames = list(itertools.islice(self.frames_of_stack(frame), limit))
+        return tuple(self.where(f.f_code, f.f_lineno) for f in reversed(frames))
+
+    # --- tracebacks -----------------------------------------------------------------
+    def traceback(self, tb: TracebackType | None) -> tuple[Where, ...]:
+        """The learner's frames of a traceback, outermost first, ending at the raising line."""
+        found = []
+        while tb is not None:
+            if self.owns(tb.tb_frame.f_code):
+                found.append(self.where(tb.tb_frame.f_code, tb.tb_lineno))
+            tb = tb.tb_next
+        return tuple(found)
+
+    def called_after(self, tb: TracebackType | None) -> str | None:
+        """The function the learner's innermost frame was calling when the error rose.
+
+        ``gather`` for ``asyncio.gather([...])``: the first frame after the learner's last.
+        """
+        last = None
+        while tb is not None:
+            if self.owns(tb.tb_frame.f_code):
+                last = tb
+            tb = tb.tb_next
+        if last is None or last.tb_next is None:
+            return None
+        return last.tb_next.tb_frame.f_code.co_name
+
+    # --- coroutines ---------------------------------------------------------------------
+    def awaiting(self, awaitable: object) -> Iterator[Where]:
+        """Where a suspended coroutine (and what it awaits, in turn) waits in the learner's file.
+
+        ``Task.get_stack()`` shows only the task's outer coroutine, so the chain is
+        followed through ``cr_await``.
+        """
+        while awaitable is not None:
+            frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
+            if frame is not None and self.owns(frame.f_code):
+                yield self.where(frame.f_code, frame.f_lineno)
+            awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "gi_yieldfrom", None)
+
+
+def _qualname(code: CodeType) -> str:
+    name = getattr(code, "co_qualname", code.co_name)
+    return name.replace(".<locals>", "")

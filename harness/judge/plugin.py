@@ -1,0 +1,334 @@
+"""The pytest plugin: what is under test, the ``kata`` fixture, the local services, and
+the short report a learner reads when a kata test fails.
+
+Options:
+  --solutions   run every selected kata against solutions/NN_slug/kata.py
+  --impl PATH   run one kata against any file (a known-wrong variant, an answer kept elsewhere)
+  --interview   report what went wrong, never how to fix it
+
+``pytest katas/03`` selects ``katas/03_tasks`` (a number or slug names a kata).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import traceback
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness import catalog as catalog_module
+from harness.catalog import Catalog, Kata
+from harness.judge import database, hang, loader, output, processes
+from harness.judge.aftermath import Aftermath
+from harness.judge.blocking import BlockingGuard
+from harness.judge.explain import explain
+from harness.judge.frames import LearnerFile
+from harness.judge.report import Diagnosis, Mistake
+from harness.judge.services import FakeService, ServiceFactory
+
+REPOSITORY_TESTS = "harness/tests"  # run by `pytest --solutions` (no paths), never by bare `pytest`
+ORIGIN_TRACKING_DEPTH = 32  # so "never awaited" can say where the coroutine was made
+
+IMPL_ONE_KATA = (
+    "--impl runs one kata against one file, but {count} katas are selected ({names}). "
+    "Name one kata folder, e.g.: pytest katas/02_gather --impl PATH"
+)
+IMPL_MISSING = "--impl {path}: no such file. Give the path of a .py file with the kata's functions."
+IMPL_WITH_SOLUTIONS = "--impl and --solutions choose what is under test: use one of them."
+
+
+@dataclass
+class Judged:
+    """What the plugin knows about a kata test while it runs."""
+
+    kata: Kata
+    learner: LearnerFile
+    tests: LearnerFile
+    module: object = None
+    guard: BlockingGuard | None = None
+    aftermath: Aftermath | None = None
+    diagnosis: Diagnosis | None = None
+
+
+JUDGED = pytest.StashKey[Judged]()
+# What a test can leave behind that fails it even when its checks passed.
+CAUSES = ("never_awaited", "task_exception", "task_pending", "unclosed")
+TIMER = pytest.StashKey[hang.HangTimer]()
+
+
+# --- configuration ---------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("katas", "asyncio katas")
+    group.addoption(
+        "--solutions",
+        action="store_true",
+        help="run the katas against the reference solutions in solutions/ (author check)",
+    )
+    group.addoption(
+        "--impl",
+        metavar="PATH",
+        help="run one kata against PATH instead of its kata.py (e.g. a wrong_*.py variant)",
+    )
+    group.addoption(
+        "--start-method",
+        choices=("fork", "forkserver", "spawn"),
+        help="start process pools this way (macOS and Windows use spawn): proves the katas there",
+    )
+    group.addoption(
+        "--interview",
+        action="store_true",
+        help="say what went wrong in each failing test, never how to fix it",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "workload: the test whose run `python -m harness bench` times"
+    )
+    catalog = the_catalog(config)
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS and config.getoption("solutions"):
+        # The author's check: every kata against its solution, and the repository's own tests.
+        if (catalog.root / REPOSITORY_TESTS).is_dir():
+            config.args.append(str(catalog.root / REPOSITORY_TESTS))
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        try:
+            config.args[:] = [catalog.expand(arg, config.invocation_params.dir) for arg in config.args]
+        except catalog_module.CatalogError as error:
+            raise pytest.UsageError(str(error)) from None
+    impl = config.getoption("impl")
+    if impl is not None:
+        if config.getoption("solutions"):
+            raise pytest.UsageError(IMPL_WITH_SOLUTIONS)
+        if not Path(impl).is_file():
+            raise pytest.UsageError(IMPL_MISSING.format(path=impl))
+        selected = catalog.selected_by(_positional_args(config))
+        if len(selected) != 1:
+            names = ", ".join(k.name for k in selected) or "none"
+            raise pytest.UsageError(IMPL_ONE_KATA.format(count=len(selected), names=names))
+    sys.set_coroutine_origin_tracking_depth(ORIGIN_TRACKING_DEPTH)
+    processes.force_start_method(config.getoption("start_method"))
+    config.pluginmanager.register(output.ShortReports(config, catalog), "kata-short-reports")
+
+
+def _positional_args(config: pytest.Config) -> list[str]:
+    """The test paths given on the command line; none when pytest fell back to testpaths."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return []
+    return [str(Path(config.invocation_params.dir, arg)) for arg in config.args]
+
+
+def the_catalog(config: pytest.Config) -> Catalog:
+    """The catalog of the repository under test (its rootdir), or this one."""
+    root = Path(config.rootpath)
+    if (root / catalog_module.CATALOG_FILE).is_file():
+        return catalog_module.load(root)
+    return catalog_module.load()
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> str:
+    if config.getoption("impl"):
+        return f"under test: {config.getoption('impl')} (--impl)"
+    if config.getoption("solutions"):
+        return "under test: the reference solutions in solutions/ (--solutions)"
+    return "under test: your files, katas/NN_slug/kata.py"
+
+
+# --- what is under test ----------------------------------------------------------------
+def file_under_test(config: pytest.Config, kata: Kata) -> tuple[Path, str]:
+    """The path of the module to test for ``kata`` and its module name."""
+    impl = config.getoption("impl")
+    if impl is not None:
+        path, prefix = Path(impl).resolve(), "impl"
+    elif config.getoption("solutions"):
+        path, prefix = kata.solution, "solution"
+    else:
+        path, prefix = kata.stub, "kata"
+    return path, loader.module_name(path, kata.root, f"{prefix}_{kata.name}")
+
+
+def kata_of(item: pytest.Item) -> Kata | None:
+    return the_catalog(item.config).containing(Path(item.path))
+
+
+def judged(item: pytest.Item) -> Judged | None:
+    """The kata test's record, made on first use (setup, the timer, the report)."""
+    if JUDGED in item.stash:
+        return item.stash[JUDGED]
+    entry = kata_of(item)
+    if entry is None:
+        return None
+    path, _ = file_under_test(item.config, entry)
+    record = Judged(
+        kata=entry,
+        learner=LearnerFile(str(path), entry.relative(path)),
+        tests=LearnerFile(str(item.path), entry.relative(Path(item.path))),
+    )
+    item.stash[JUDGED] = record
+    return record
+
+
+@pytest.fixture
+def kata(request: pytest.FixtureRequest) -> Iterator[loader.KataModule]:
+    """The module under test for this kata: the learner's kata.py, a solution or --impl."""
+    record = judged(request.node)
+    if record is None:
+        pytest.fail(f"{request.node.path} is not inside a kata folder listed in katas.toml")
+    path, name = file_under_test(request.config, record.kata)
+    module = loader.load(path, name, record.learner)
+    record.module = module._module
+    record.guard = BlockingGuard(record.learner, module._module)
+    with record.guard.active():
+        yield module
+    sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def kata_file(request: pytest.FixtureRequest, kata: loader.KataModule) -> LearnerFile:
+    """The file under test (for LoopMonitor and messages)."""
+    return request.node.stash[JUDGED].learner
+
+
+# --- local services ------------------------------------------------------------------------
+@pytest.fixture
+async def fake_service() -> AsyncIterator[ServiceFactory]:
+    """A factory: ``service = await fake_service({"/coffee": {"latency": 0.1}})``."""
+    factory = ServiceFactory()
+    yield factory
+    await factory.close()
+
+
+@pytest.fixture
+async def service(fake_service: ServiceFactory) -> FakeService:
+    """One running fake service with no routes yet: add them with ``service.route``."""
+    return await fake_service()
+
+
+shop_db = database.shop_db
+
+
+# --- judging a test ----------------------------------------------------------------------------
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Run the test, then put the root cause first: blocking, an error, a forgotten await."""
+    record = item.stash.get(JUDGED, None)
+    if record is None or record.guard is None or record.aftermath is None:
+        return (yield)
+    _phase(item, "call")
+    try:
+        yield
+        failure: BaseException | None = None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - judged below
+        failure = error
+    record.aftermath.collect()
+    diagnosis = verdict(record, failure, record.aftermath)
+    if diagnosis is None:
+        return None
+    record.diagnosis = diagnosis
+    if failure is not None and not output.short_mode(item.config):
+        raise failure  # --tb=... asked for pytest's own traceback of what really happened
+    if failure is not None:
+        traceback.clear_frames(failure.__traceback__)  # let its sockets and tasks be collected
+    raise Mistake(diagnosis) from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """What a passing test left behind (a task that failed unseen) fails it in teardown."""
+    _phase(item, "teardown")
+    result = yield
+    record = item.stash.get(JUDGED, None)
+    if record is None or record.aftermath is None:
+        return result
+    late = [f for f in record.aftermath.collect() if f.kind in CAUSES]
+    if late and record.diagnosis is None and record.guard is not None:
+        record.diagnosis = late[0].diagnosis.with_also(*(f.line for f in late[1:]))
+        raise Mistake(record.diagnosis)
+    return result
+
+
+def verdict(record: Judged, failure: BaseException | None, aftermath: Aftermath) -> Diagnosis | None:
+    """The one diagnosis of a test: the root cause first, what it left behind as ``also``."""
+    assert record.guard is not None
+    unseen = [f.line for f in aftermath.of_kind("task_exception", "task_pending")]
+    if record.guard.seen:
+        return record.guard.seen[0].diagnose()
+    causes = aftermath.of_kind(*CAUSES)
+    if failure is None:
+        if not causes:
+            return None
+        return causes[0].diagnosis.with_also(*(c.line for c in causes[1:]))
+    found = explain(failure, record.learner, module=record.module, tests=record.tests)
+    if found.kind == "error" and found.where and found.where[0].file == record.learner.shown_as:
+        return found.with_also(*unseen)  # their own error: never-awaited ones are consequences
+    never = aftermath.of_kind("never_awaited")
+    if never and found.kind != "timeout":
+        return never[0].diagnosis.with_also(*(f.line for f in never[1:]), *unseen)
+    return found.with_also(*unseen)
+
+
+# --- hangs ---------------------------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: object) -> bool | None:
+    """For kata tests, a timeout that names where the learner's code was."""
+    record = judged(item)
+    if record is None or getattr(settings, "method", "signal") != "signal":
+        return None
+    timer = hang.HangTimer(float(settings.timeout), record.learner)  # type: ignore[attr-defined]
+    item.stash[TIMER] = timer
+    # pytest-timeout cancels the timer as soon as a test fails (pytest_exception_interact,
+    # meant for --pdb). The teardown after a failure can hang too (cancelling a task that
+    # swallows CancelledError), so the timer runs until the test's protocol ends.
+    debugging = item.config.getoption("usepdb", False) or item.config.getoption("trace", False)
+    item.cancel_timeout = timer.cancel if debugging else _keep_running  # type: ignore[attr-defined]
+    timer.start()
+    return True
+
+
+def _phase(item: pytest.Item, when: str) -> None:
+    timer = item.stash.get(TIMER, None)
+    if timer is not None:
+        timer.when = when
+
+
+def _keep_running() -> None:
+    """What pytest-timeout's cancel does for kata tests: the timer stops in the protocol."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+    """Watch what a kata test leaves behind from setup to teardown; stop its hang timer
+    once its teardown is over, not before."""
+    record = judged(item)
+    if record is not None:
+        record.aftermath = Aftermath(record.learner)
+        gc.freeze()  # each collection then only walks what this test created
+        record.aftermath.start()
+    try:
+        return (yield)
+    finally:
+        timer = item.stash.get(TIMER, None)
+        if timer is not None:
+            timer.cancel()
+        if record is not None and record.aftermath is not None:
+            record.aftermath.stop()
+            gc.unfreeze()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[object]:
+    """A failing kata test's report is its diagnosis (setup and teardown failures too)."""
+    report: pytest.TestReport = yield
+    record = item.stash.get(JUDGED, None)
+    if record is not None and report.failed and call.excinfo is not None:
+        if record.diagnosis is None or call.when != "call":
+            record.diagnosis = explain(
+                call.excinfo.value, record.learner, module=record.module, tests=record.tests
+            )
+        output.attach(report, item, record.diagnosis)
+    return report
