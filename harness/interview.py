@@ -82,30 +82,6 @@ def verdict(status: KataStatus) -> str:
     return f"RED, {status.passed} of {status.total} tests pass"
 
 
-def interview_pytest_args() -> list[str]:
-    """INTERVIEW_PYTEST_ARGS, once the judge offers the option (see judge_offers)."""
-    return list(INTERVIEW_PYTEST_ARGS) if judge_offers(INTERVIEW_PYTEST_ARGS[0]) else []
-
-
-def judge_offers(option: str) -> bool:
-    """Does the judge's pytest plugin declare ``option``?
-
-    A bridge while the plugin gains --interview: passing an option pytest does not know
-    would stop every run with a usage error. Delete this once the plugin has it.
-    """
-    package = Path(__file__).resolve().parent
-    sources = [package / "plugin.py", *sorted((package / "judge").glob("*.py"))]
-    quoted = (f'"{option}"', f"'{option}'")
-    for source in sources:
-        try:
-            text = source.read_text(encoding="utf-8")
-        except OSError:
-            continue
-        if "addoption" in text and any(name in text for name in quoted):
-            return True
-    return False
-
-
 @dataclass
 class Attempt:
     """What the interviewer reads: each run, and where the kata stands at the end."""
@@ -124,7 +100,7 @@ class Attempt:
 
 def run_tests(root: Path, kata: Kata, console: Console, *, show: bool) -> runner.KataRun:
     """The kata's tests in interview mode; the result is cached for `status` too."""
-    args = [*(pytest_args(console, True) if show else ["-q", "--tb=no"]), *interview_pytest_args()]
+    args = [*(pytest_args(console, True) if show else ["-q", "--tb=no"]), *INTERVIEW_PYTEST_ARGS]
     runs, _ = runner.run_katas(
         root, load_catalog(root), [kata], args, echo=console.out if show else None
     )

@@ -1,8 +1,9 @@
 """One traffic light per test run, as cyber-dojo shows them: red, amber or green.
 
-- amber: the tests could not judge the code — test_kata.py could not be collected, or
-  no test reached its call phase (kata.py has a syntax error or fails while loading:
-  the ``kata`` fixture fails in every test's setup), or there are no tests;
+- amber: the tests could not judge the code — test_kata.py could not be collected,
+  there are no tests, or every test failed because kata.py could not be loaded (a
+  syntax error, an import that fails: the judge's diagnosis is of kind "load"; without
+  a diagnosis, no test reached its call phase);
 - red: the tests ran and at least one failed (a hang and a crash count as failures);
 - green: every test passed.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.runner import KataRun
+from harness.runner import KataRun, TestRun
 
 RED, AMBER, GREEN = "red", "amber", "green"
 WORDS = {RED: "RED", AMBER: "AMBER", GREEN: "GREEN"}
@@ -23,13 +24,17 @@ def colour_of(run: KataRun) -> str:
         return AMBER
     if all(test.outcome == "passed" for test in run.tests) and not run.crashed:
         return GREEN
-    failed = [test for test in run.tests if test.outcome != "passed"]
-    # A test whose setup failed never reached its call: call_seconds stays None.
-    if all(test.call_seconds is None and test.outcome == "failed" for test in failed) and (
-        len(failed) == len(run.tests)
-    ):
+    if all(could_not_load(test) for test in run.tests):
         return AMBER
     return RED
+
+
+def could_not_load(test: TestRun) -> bool:
+    if test.outcome != "failed":
+        return False
+    if test.diagnosis is not None and "kind" in test.diagnosis:
+        return test.diagnosis["kind"] == "load"
+    return test.call_seconds is None  # its setup (the `kata` fixture) failed
 
 
 def failing_tests(run: KataRun) -> list[str]:

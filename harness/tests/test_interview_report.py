@@ -172,13 +172,13 @@ def test_interview_runs_ask_pytest_to_leave_out_what_to_try(fake_repo, monkeypat
 
     def spy(root, catalog_, katas, args=(), **options):
         seen.append(list(args))
-        return real(root, catalog_, katas, [a for a in args if a != "--interview"], **options)
+        return real(root, catalog_, katas, args, **options)
 
     monkeypatch.setattr(runner, "run_katas", spy)
-    monkeypatch.setattr(interview, "judge_offers", lambda option: True)
     clock = FakeTime()
     path = fake_repo / "katas" / "01_add" / "kata.py"
     clock.at(clock.now + 10, lambda: path.write_text(fake.HALF_DONE_ADD))
-    interview_on_add(fake_repo, clock, minutes=1)
+    code, output = interview_on_add(fake_repo, clock, minutes=1)
     assert seen and all("--interview" in args for args in seen), seen
     assert interview.INTERVIEW_PYTEST_ARGS == ("--interview",)
+    assert code == 1 and "failing tests   1" in output, "pytest took the option"
