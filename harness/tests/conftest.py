@@ -34,7 +34,7 @@ def fake_repo(fake_template: Path, tmp_path: Path) -> Path:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """A skipped browser test says why at the end even without -rs: never a silent skip."""
     reasons = {
-        report.longrepr[2]
+        report.longrepr[2].removeprefix("Skipped: ")
         for report in terminalreporter.stats.get("skipped", [])
         if "test_dojo_browser" in report.nodeid and isinstance(report.longrepr, tuple)
     }
