@@ -14,9 +14,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import bench, dojo, interview, progress, reveal, run, stubs, watch
+from harness import bench, interview, progress, reveal, run, stubs, watch
 from harness import catalog as catalog_module
 from harness.catalog import LEVELS, Catalog, Kata
+from harness.dojo import local as dojo_local
+from harness.dojo import room as dojo_room
+from harness.dojo.client import Dashboard, DashboardError
 from harness.terminal import Console
 
 COMMANDS = ("status", "run", "hint", "watch", "reset", "solution", "bench", "dojo", "interview")
@@ -32,6 +35,7 @@ UNKNOWN_KATA = (
 )
 NO_CATALOG = "there is no {catalog} in {root}: run from the repository, or give --root"
 BAD_CATALOG = "{catalog} cannot be read: {error}"
+NEED_JOIN_AND_TEAM = "--join URL and --team NAME go together: a team joins a room by name"
 NOTHING_NEXT = (
     "No kata is left to work on: every kata passes (or the rest are missing files). "
     "Name one: python -m harness {command} {example}"
@@ -111,9 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench_parser.add_argument("--json", action="store_true", help="print a JSON document for tools")
 
     dojo_parser = command(
-        "dojo", "a group timer: rotate driver and navigator, run the tests at each rotation"
+        "dojo",
+        "a group, one kata, a timer: tests on save, rotations, a report; "
+        "or a room's live dashboard (serve)",
     )
-    dojo_parser.add_argument("kata", help="the kata: 02_gather, gather or 2")
+    dojo_parser.add_argument(
+        "kata",
+        metavar="KATA",
+        help="the kata: 02_gather, gather or 2; or `serve` to open a room's dashboard, "
+        "or `bench` to measure it",
+    )
     dojo_parser.add_argument(
         "--minutes", type=positive, default=5.0, metavar="M", help="minutes per turn (default 5)"
     )
@@ -121,6 +132,34 @@ def build_parser() -> argparse.ArgumentParser:
     dojo_parser.add_argument(
         "--turns", type=positive_int, metavar="N", help="stop after N turns (default: when green)"
     )
+    team = dojo_parser.add_argument_group("a team in a room (see `dojo serve`)")
+    team.add_argument(
+        "--join", metavar="URL", help="the room's address, as `dojo serve` printed it"
+    )
+    team.add_argument("--team", metavar="NAME", help="your team's name on the dashboard")
+    team.add_argument(
+        "--share-code",
+        action="store_true",
+        help="also send kata.py with each run, for the room to read (off by default)",
+    )
+    room = dojo_parser.add_argument_group("dojo serve")
+    room.add_argument(
+        "--kata", dest="room_kata", metavar="KATA", help="the kata the room works on (optional)"
+    )
+    room.add_argument(
+        "--host",
+        default=dojo_room.DEFAULT_HOST,
+        help=f"where to listen (default {dojo_room.DEFAULT_HOST}: this machine only; "
+        "0.0.0.0 lets the room's machines join)",
+    )
+    room.add_argument(
+        "--port",
+        type=port_number,
+        default=dojo_room.DEFAULT_PORT,
+        help=f"the port (default {dojo_room.DEFAULT_PORT}; 0 picks a free one)",
+    )
+    room.add_argument("--teams", type=positive_int, default=30, help=argparse.SUPPRESS)
+    room.add_argument("--seconds", type=positive, default=60.0, help=argparse.SUPPRESS)
 
     interview_parser = command(
         "interview", "a timed kata you have not solved, with no hints, and a report"
@@ -144,6 +183,16 @@ def positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
+    return value
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
     return value
 
 
@@ -264,14 +313,7 @@ def dispatch(
             as_json=args.json,
         )
     if command == "dojo":
-        return dojo.dojo_command(
-            root,
-            resolve(parser, catalog, args.kata),
-            console,
-            minutes=args.minutes,
-            people=dojo.people_of(args.people),
-            turns=args.turns,
-        )
+        return dojo_dispatch(parser, args, catalog, root, console)
     if command == "interview":
         rng = random.Random(args.seed) if args.seed is not None else None
         return interview.interview_command(
@@ -279,3 +321,42 @@ def dispatch(
         )
     parser.error(f"unknown command {command!r}")
     return 2
+
+
+def dojo_dispatch(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    catalog: Catalog,
+    root: Path,
+    console: Console,
+) -> int:
+    room_kata = resolve(parser, catalog, args.room_kata) if args.room_kata else None
+    if args.kata == "serve":
+        from harness.dojo import server  # aiohttp is imported only for a room
+
+        return server.serve_command(root, room_kata, console, host=args.host, port=args.port)
+    if args.kata == "bench":
+        from harness.dojo import bench as dojo_bench
+
+        return dojo_bench.bench_command(
+            root, console, kata=room_kata, teams=args.teams, seconds=args.seconds
+        )
+    kata = resolve(parser, catalog, args.kata)
+    dashboard = None
+    if args.join or args.team:
+        if not (args.join and args.team):
+            parser.error(NEED_JOIN_AND_TEAM)
+        try:
+            team = dojo_room.clean_name(args.team)
+            dashboard = Dashboard(args.join, team, kata.name, share_code=args.share_code)
+        except (dojo_room.Rejected, DashboardError) as problem:
+            parser.error(str(problem))
+    return dojo_local.dojo_command(
+        root,
+        kata,
+        console,
+        minutes=args.minutes,
+        people=dojo_local.people_of(args.people),
+        turns=args.turns,
+        dashboard=dashboard,
+    )

@@ -72,6 +72,9 @@ class TestRun:
     call_seconds: float | None = None
     seconds: float = 0.0  # all phases
     message: str = ""
+    # The judge's diagnosis of a failure, when its `report` event carries one:
+    # {"what": str, "where": str | None, "fix": str | None, "evidence": str | None}.
+    diagnosis: dict | None = None
 
     @property
     def name(self) -> str:
@@ -406,6 +409,8 @@ def _add_phase(test: TestRun, event: dict) -> None:
         hung = kind == "timeout" or message.lstrip().startswith("Timeout")
         test.outcome = "timeout" if hung else "failed"
         test.message = message if when == "call" else f"(in {when}) {message}"
+        diagnosis = event.get("diagnosis")
+        test.diagnosis = diagnosis if isinstance(diagnosis, dict) else None
     elif outcome == "skipped" and test.outcome == "unfinished":
         test.outcome = "skipped"
         test.message = event.get("message") or ""

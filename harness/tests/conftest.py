@@ -29,3 +29,14 @@ def fake_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fake_repo(fake_template: Path, tmp_path: Path) -> Path:
     """A learner's copy of the fake curriculum: every stub untouched, results cached."""
     return fake_curriculum.copy(fake_template, tmp_path / "repo")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """A skipped browser test says why at the end even without -rs: never a silent skip."""
+    reasons = {
+        report.longrepr[2].removeprefix("Skipped: ")
+        for report in terminalreporter.stats.get("skipped", [])
+        if "test_dojo_browser" in report.nodeid and isinstance(report.longrepr, tuple)
+    }
+    for reason in sorted(reasons):
+        terminalreporter.write_line(f"dashboard browser test skipped: {reason}", yellow=True)

@@ -1,5 +1,6 @@
-"""watch, dojo and interview: their clock, sleep and keyboard are fakes, so nothing waits
-for real; the tests still run in real pytest subprocesses on the fake curriculum.
+"""watch and interview (the dojo is in test_dojo_local.py): their clock, sleep and
+keyboard are fakes, so nothing waits for real; the tests still run in real pytest
+subprocesses on the fake curriculum.
 """
 
 from __future__ import annotations
@@ -7,49 +8,16 @@ from __future__ import annotations
 import io
 import random
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from harness import catalog, cli, dojo, interview, progress, watch
+from harness import catalog, cli, interview, progress, watch
 from harness.terminal import Console
 from harness.tests import fake_curriculum as fake
+from harness.tests.fake_time import FakeTime, fake_console
 
 pytestmark = pytest.mark.timeout(60)
-
-
-class FakeTime:
-    """A clock that moves only when someone sleeps; things can be planned at a time."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.plans: list[tuple[float, Callable[[], None]]] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def at(self, when: float, action: Callable[[], None]) -> None:
-        self.plans.append((when, action))
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        due = [plan for plan in self.plans if plan[0] <= self.now]
-        self.plans = [plan for plan in self.plans if plan[0] > self.now]
-        for _, action in due:
-            action()
-
-
-def fake_console(clock: FakeTime, read_line: Callable[[], str | None], now=time.time) -> Console:
-    return Console(
-        out=io.StringIO(),
-        env={},
-        clock=clock.clock,
-        now=now,
-        sleep=clock.sleep,
-        read_line=read_line,
-        ask=lambda prompt: "n",
-    )
 
 
 # --- watch -----------------------------------------------------------------------------------
@@ -93,61 +61,6 @@ def test_watch_runs_the_next_kata_then_again_on_enter_and_on_save_and_moves_on_w
     after_save = output.rsplit("-" * 72, 1)[1]
     assert "✓ 01_add passes" in after_save and "Next: katas/02_greet" in after_save
     assert "Stopped watching" in after_save
-
-
-# --- dojo --------------------------------------------------------------------------------------
-def test_dojo_rotates_driver_and_navigator_and_runs_the_tests_at_each_rotation(fake_repo):
-    clock = FakeTime()
-    start = clock.now
-    path = fake_repo / "katas" / "02_greet" / "kata.py"
-    clock.at(start + 120 + 30, lambda: path.write_text(fake.SOLVED["02_greet"]))
-    screen = fake_console(clock, lambda: None)
-    code = cli.main(
-        ["--root", str(fake_repo), "dojo", "greet", "--minutes", "2", "--people", "ana, bo,cy"],
-        screen,
-    )
-    output = screen.out.getvalue()
-    assert code == 0
-    assert "Turn 1: ana drives, bo navigates — 2 min." in output
-    assert "Turn 2: bo drives, cy navigates" in output
-    assert "1 minute left in this turn: ana" in output
-    assert output.count("RED   0 of 2 tests pass") == 2, "at the start and at the first rotation"
-    assert output.count("Time! Rotate the keyboard.") == 2
-    assert "GREEN all 2 tests pass" in output
-    assert "02_greet is green after 4:00 and 2 turn(s)" in output
-
-
-def test_the_navigator_becomes_the_driver_and_the_first_person_comes_round_again():
-    screen = fake_console(FakeTime(), lambda: None)
-    for turn in (1, 2, 3, 4):
-        dojo.announce_turn(screen, turn, ["ana", "bo", "cy"], 5)
-    dojo.announce_turn(screen, 1, ["ana"], 5)
-    dojo.announce_turn(screen, 1, [], 5)
-    assert screen.out.getvalue().splitlines() == [
-        "Turn 1: ana drives, bo navigates — 5 min.",
-        "Turn 2: bo drives, cy navigates — 5 min.",
-        "Turn 3: cy drives, ana navigates — 5 min.",
-        "Turn 4: ana drives, bo navigates — 5 min.",
-        "Turn 1: ana drives — 5 min.",
-        "Turn 1: the navigator takes the keyboard, the next person navigates — 5 min.",
-    ]
-
-
-def test_dojo_stops_after_the_turns_asked_for(fake_repo):
-    clock = FakeTime()
-    screen = fake_console(clock, lambda: None)
-    code = dojo.dojo_command(
-        fake_repo,
-        catalog.load(fake_repo).get("greet"),
-        screen,
-        minutes=1,
-        people=[],
-        turns=1,
-    )
-    output = screen.out.getvalue()
-    assert code == 1
-    assert "Turn 1: the navigator takes the keyboard" in output
-    assert "Dojo ended after 1:00, 1 turn(s); 02_greet is red." in output
 
 
 # --- interview -----------------------------------------------------------------------------------
