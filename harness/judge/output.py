@@ -63,7 +63,7 @@ class ShortRepr:
 
 def attach(report: pytest.TestReport, item: pytest.Item, diagnosis: Diagnosis) -> None:
     """Make ``report`` (a failing kata test's) say ``diagnosis``."""
-    setattr(report, DIAGNOSIS_ATTRIBUTE, diagnosis.as_dict())
+    setattr(report, DIAGNOSIS_ATTRIBUTE, diagnosis.as_dict(hints=hints_shown(item.config)))
     plugin: ShortReports | None = item.config.pluginmanager.get_plugin("kata-short-reports")
     if plugin is None or not short_mode(item.config):
         return
@@ -85,7 +85,7 @@ def add_also(item: pytest.Item, record: object, *lines: str) -> None:
         return
     report, diagnosis = shown
     updated = diagnosis.with_also(*lines)
-    setattr(report, DIAGNOSIS_ATTRIBUTE, updated.as_dict())
+    setattr(report, DIAGNOSIS_ATTRIBUTE, updated.as_dict(hints=hints_shown(item.config)))
     if isinstance(report.longrepr, ShortRepr) and not report.longrepr.text.startswith("same as above"):
         report.longrepr.text = updated.render(hints=hints_shown(item.config))
     item.stash[SHOWN] = (report, updated)

@@ -77,16 +77,17 @@ class Diagnosis:
             lines.append(TRY + self.fix.strip())
         return "\n".join(lines)
 
-    def as_dict(self) -> dict[str, object]:
-        """For the harness CLI (events): the parts, and the rendering without the fix."""
+    def as_dict(self, *, hints: bool = True) -> dict[str, object]:
+        """For the harness CLI (events): the parts, and the rendering (the fix left out
+        in interview mode, where ``fix`` itself is None too)."""
         return {
             "what": self.what,
             "where": str(self.where[-1]) if self.where else None,
-            "fix": self.fix,
+            "fix": self.fix if hints else None,
             "evidence": self.evidence,
             "also": list(self.also),
             "kind": self.kind,
-            "text": self.render(),
+            "text": self.render(hints=hints),
         }
 
 
