@@ -193,3 +193,46 @@ def structure_problems(catalog: Catalog) -> list[str]:
             if folder.name not in known and not folder.name.startswith((".", "_")):
                 found.append(f"{parent.name}/{folder.name} is not in katas/katas.toml")
     return found
+
+
+# --- names Python 3.14 deprecates -------------------------------------------------------------
+# asyncio.iscoroutinefunction (use inspect's), the event loop policy system (use
+# asyncio.run or asyncio.Runner(loop_factory=...)), and get_event_loop() outside a loop.
+DEPRECATED = {
+    "asyncio.iscoroutinefunction": "inspect.iscoroutinefunction",
+    "get_event_loop_policy": "asyncio.Runner(loop_factory=...)",
+    "set_event_loop_policy": "asyncio.Runner(loop_factory=...) or asyncio.run(..., loop_factory=...)",
+    "EventLoopPolicy": "asyncio.Runner(loop_factory=...)",
+    "get_event_loop(": "asyncio.get_running_loop() inside a coroutine, asyncio.run(...) outside",
+}
+DEPRECATED_ON_PURPOSE = "# deprecated name on purpose"  # e.g. a diagnosis naming the learner's call
+SCANNED = ("katas", "solutions", "harness", "README.md")
+
+
+def deprecated_names(root: Path) -> list[str]:
+    """Every use of a name Python 3.14 deprecates, as ``path:line: name (use ...)``.
+
+    A known-wrong variant may use one on the line it marks as its mistake (teaching the
+    mistake is its point); any other line may say why with DEPRECATED_ON_PURPOSE.
+    """
+    found = []
+    for path in _scanned_files(root):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if DEPRECATED_ON_PURPOSE in line or (path.name.startswith("wrong_") and MISTAKE_MARK in line):
+                continue
+            for name, instead in DEPRECATED.items():
+                if name in line:
+                    where = path.relative_to(root).as_posix()
+                    found.append(f"{where}:{number}: {name.rstrip('(')} (use {instead})")
+    return found
+
+
+def _scanned_files(root: Path) -> list[Path]:
+    files = []
+    for entry in SCANNED:
+        path = root / entry
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            files += [p for p in sorted(path.rglob("*")) if p.suffix in (".py", ".md", ".toml")]
+    return [f for f in files if f.resolve() != Path(__file__).resolve()]

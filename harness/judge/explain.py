@@ -174,7 +174,7 @@ def asyncio_run_inside_a_loop(c: Context) -> tuple[str, str] | None:
 def no_loop_here(c: Context) -> tuple[str, str] | None:
     if "There is no current event loop" in c.message:
         return (
-            "asyncio.get_event_loop() was called where no event loop runs.",
+            "asyncio.get_event_loop() was called where no event loop runs.",  # deprecated name on purpose
             "from a plain function, run your coroutine with asyncio.run(main()); inside a coroutine, use asyncio.get_running_loop().",
         )
     if c.message == "no running event loop":

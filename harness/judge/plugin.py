@@ -12,6 +12,7 @@ Options:
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import traceback
 from collections.abc import AsyncIterator, Iterator
@@ -30,6 +31,9 @@ from harness.judge.isolation import Isolation
 from harness.judge.report import Diagnosis, Mistake
 from harness.judge.services import FakeService, ServiceFactory
 
+# Forced fallbacks, for every pytest process a run starts (tox -e spawn, tox -e nosignal):
+START_METHOD_VARIABLE = "HARNESS_START_METHOD"  # fork | forkserver | spawn
+TIMEOUT_METHOD_VARIABLE = "HARNESS_TIMEOUT_METHOD"  # thread: no SIGALRM, as on Windows
 REPOSITORY_TESTS = "harness/tests"  # run by `pytest --solutions` (no paths), never by bare `pytest`
 ORIGIN_TRACKING_DEPTH = 32  # so "never awaited" can say where the coroutine was made
 
@@ -78,6 +82,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--start-method",
         choices=("fork", "forkserver", "spawn"),
+        default=None,
         help="start process pools this way (macOS and Windows use spawn): proves the katas there",
     )
     group.addoption(
@@ -112,7 +117,9 @@ def pytest_configure(config: pytest.Config) -> None:
             names = ", ".join(k.name for k in selected) or "none"
             raise pytest.UsageError(IMPL_ONE_KATA.format(count=len(selected), names=names))
     sys.set_coroutine_origin_tracking_depth(ORIGIN_TRACKING_DEPTH)
-    processes.force_start_method(config.getoption("start_method"))
+    processes.force_start_method(
+        config.getoption("start_method") or os.environ.get(START_METHOD_VARIABLE) or None
+    )
     config.pluginmanager.register(output.ShortReports(config, catalog), "kata-short-reports")
     config.pluginmanager.register(aftermath.LateReports(catalog_paths(config, catalog)), "kata-late-reports")
 
@@ -340,6 +347,8 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: object) -> bool | None
     if record is None:
         return None
     method = "signal" if getattr(settings, "method", "signal") == "signal" else "thread"
+    if os.environ.get(TIMEOUT_METHOD_VARIABLE) == "thread":
+        method = "thread"  # the fallback Windows uses, forced (tox -e nosignal)
 
     def give_up(text: str) -> None:
         output.last_words(item, text)

@@ -83,3 +83,14 @@ def test_a_section_over_the_budget_and_library_frames_are_problems():
     problems = checks.report_problems(report)
     assert any("takes 25 lines" in p for p in problems), problems
     assert any("library frames" in p for p in problems), problems
+
+
+def test_a_deprecated_asyncio_name_is_found_except_on_a_wrong_variants_marked_line(tmp_path: Path):
+    """3.14's deprecations are reported with their replacement; a mistake may show them."""
+    deprecated = "asyncio." + "iscoroutinefunction"  # spelled apart: this file is scanned too
+    (tmp_path / "katas").mkdir()
+    (tmp_path / "katas" / "test_x.py").write_text(f"assert {deprecated}(f)\n")
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "wrong_x.py").write_text(f"ok = {deprecated}(f)  # <- mistake\n")
+    found = checks.deprecated_names(tmp_path)
+    assert found == [f"katas/test_x.py:1: {deprecated} (use inspect.iscoroutinefunction)"], found

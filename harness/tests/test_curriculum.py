@@ -44,6 +44,12 @@ def test_the_readme_kata_table_matches_the_catalog():
     )
 
 
+def test_no_file_uses_a_name_python_3_14_deprecates():
+    """Katas, solutions, lessons and the harness teach and use what 3.14 keeps."""
+    found = checks.deprecated_names(CATALOG.root)
+    assert not found, "names Python 3.14 deprecates:\n  " + "\n  ".join(found)
+
+
 @pytest.fixture(scope="session")
 def curriculum_runs(request) -> dict[tuple[str, str], checks.Run]:
     """The selected variants and untouched stubs, run exactly as a learner would run them."""
