@@ -12,6 +12,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from harness import stubs
 from harness.catalog import Catalog
+from harness.prefork import KILLED, Prefork
 
 MISTAKE_MARK = "# <- mistake"
 MIN_WRONG = 3  # known-wrong variants per kata
@@ -45,8 +47,7 @@ class Run:
 
 
 def run_pytest(root: Path, *args: str, timeout: float = 60) -> Run:
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTEST_ADDOPTS", None)
+    env = _environment()
     # As a learner runs it: default verbosity, so the checks read what a learner reads.
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
     started = time.perf_counter()
@@ -65,10 +66,39 @@ def _text(part: str | bytes | None) -> str:
 
 
 def run_all(root: Path, jobs: dict[str, list[str]], workers: int = 2) -> dict[str, Run]:
-    """Run several pytest subprocesses, ``workers`` at a time (the machine has 2 cores)."""
-    with ThreadPoolExecutor(workers) as pool:
-        futures = {key: pool.submit(run_pytest, root, *args) for key, args in jobs.items()}
-        return {key: future.result() for key, future in futures.items()}
+    """Run several pytest sessions, ``workers`` at a time (the machine has 2 cores).
+
+    Where the platform can fork, one warm pytest process (harness.prefork) forks a child
+    per session, so start-up is paid once; otherwise each is a subprocess of its own.
+    """
+    if not Prefork.available():
+        with ThreadPoolExecutor(workers) as pool:
+            futures = {key: pool.submit(run_pytest, root, *args) for key, args in jobs.items()}
+            return {key: future.result() for key, future in futures.items()}
+    warm = Prefork(root, _environment())
+    try:
+        with tempfile.TemporaryDirectory(prefix="harness-checks-") as folder, ThreadPoolExecutor(workers) as pool:
+            futures = {
+                key: pool.submit(_run_warm, warm, root, Path(folder) / f"{index}.txt", args)
+                for index, (key, args) in enumerate(jobs.items())
+            }
+            return {key: future.result() for key, future in futures.items()}
+    finally:
+        warm.close()
+
+
+def _run_warm(warm: Prefork, root: Path, output: Path, args: list[str], timeout: float = 60) -> Run:
+    code, seconds = warm.run(root, ["-p", "no:cacheprovider", *args], output, timeout)
+    text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
+    if code == KILLED:
+        return Run(TIMED_OUT, f"{text}\n{STUCK.format(seconds=timeout)}", timeout)
+    return Run(code, text, seconds)
+
+
+def _environment() -> dict[str, str]:
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
 
 
 def expected_mistake(variant: Path) -> tuple[str, ...] | None:

@@ -1,8 +1,13 @@
 """The author-side checks' own helpers (harness/checks.py)."""
 
+import subprocess
+import time
 from pathlib import Path
 
+import pytest
+
 from harness import checks
+from harness.prefork import KILLED, Prefork
 
 
 def test_a_run_that_never_exits_is_reported_as_killed_not_raised(tmp_path: Path):
@@ -94,3 +99,28 @@ def test_a_deprecated_asyncio_name_is_found_except_on_a_wrong_variants_marked_li
     (tmp_path / "solutions" / "wrong_x.py").write_text(f"ok = {deprecated}(f)  # <- mistake\n")
     found = checks.deprecated_names(tmp_path)
     assert found == [f"katas/test_x.py:1: {deprecated} (use inspect.iscoroutinefunction)"], found
+
+
+@pytest.mark.skipif(not Prefork.available(), reason="the warm pytest server forks (POSIX only)")
+@pytest.mark.timeout(60)
+def test_the_warm_server_runs_each_job_as_its_own_pytest_session(tmp_path: Path):
+    """Exit codes and output are a plain pytest's; a job that never ends is killed, group and all."""
+    (tmp_path / "test_green.py").write_text("def test_green():\n    print('hello')\n")
+    (tmp_path / "test_red.py").write_text("def test_red():\n    assert 1 == 2, 'one is not two'\n")
+    (tmp_path / "test_stuck.py").write_text(
+        "import subprocess, time\n\ndef test_stuck():\n"
+        "    subprocess.Popen(['sleep', '1000'])\n    time.sleep(60)\n"
+    )
+    warm = Prefork(tmp_path, checks._environment())
+    try:
+        green = warm.run(tmp_path, ["-c", "/dev/null", "test_green.py"], tmp_path / "g.txt", 30)
+        red = warm.run(tmp_path, ["-c", "/dev/null", "test_red.py"], tmp_path / "r.txt", 30)
+        stuck = warm.run(tmp_path, ["-c", "/dev/null", "-p", "no:timeout", "test_stuck.py"], tmp_path / "s.txt", 3)
+    finally:
+        warm.close()
+    assert green[0] == 0 and "1 passed" in (tmp_path / "g.txt").read_text()
+    assert red[0] == 1 and "one is not two" in (tmp_path / "r.txt").read_text()
+    assert stuck[0] == KILLED, stuck
+    time.sleep(0.2)
+    leftovers = subprocess.run(["pgrep", "-f", "sleep 1000"], capture_output=True, text=True).stdout
+    assert not leftovers.strip(), f"the stuck job's child was left running: {leftovers}"
