@@ -27,9 +27,14 @@ async def cook(session: aiohttp.ClientSession, kitchen_url: str, dish: str) -> d
 async def prepare_order(
     session: aiohttp.ClientSession, kitchen_url: str, dishes: list[str]
 ) -> list[dict]:
+    unavailable: list[str] = []
     try:
         async with asyncio.TaskGroup() as group:
             cooking = [group.create_task(cook(session, kitchen_url, dish)) for dish in dishes]
-    except* DishUnavailable as unavailable:
-        raise OrderFailed([error.dish for error in unavailable.exceptions]) from None
+    except* DishUnavailable as sold_out:
+        unavailable = [error.dish for error in sold_out.exceptions]
+    # Raised after the try statement, not inside `except*`: Python 3.11.0-3.11.3 wrap an
+    # exception raised there in an ExceptionGroup (fixed in 3.11.4).
+    if unavailable:
+        raise OrderFailed(unavailable)
     return [task.result() for task in cooking]

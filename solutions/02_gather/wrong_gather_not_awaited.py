@@ -1,0 +1,19 @@
+"""Mistake: returning asyncio.gather(...) without `await`: the caller gets a pending future."""
+
+import asyncio
+
+import aiohttp
+
+MISTAKE = ("returned the future of asyncio.gather", "wrong_gather_not_awaited.py:{line}")
+
+
+async def fetch_dish(session: aiohttp.ClientSession, kitchen_url: str, dish: str) -> dict:
+    async with session.get(f"{kitchen_url}/dishes/{dish}") as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+async def make_breakfast(kitchen_url: str, menu: list[str]) -> list[dict]:
+    async with aiohttp.ClientSession() as session:
+        orders = [fetch_dish(session, kitchen_url, dish) for dish in menu]
+        return asyncio.gather(*orders)  # <- mistake
