@@ -1,13 +1,21 @@
 """Kata 05 — timeouts. Run: pytest katas/05_timeouts"""
 
-import ast
 import asyncio
 import inspect
 
 import aiohttp
 import pytest
 
-from harness.judge import Budget, assert_result, draw_timeline, expect, fail, stopwatch, wrote
+from harness.judge import (
+    Budget,
+    assert_result,
+    draw_timeline,
+    excepts,
+    expect,
+    fail,
+    stopwatch,
+    wrote,
+)
 
 CITY = "oslo"
 PATH = f"/forecast/{CITY}"
@@ -159,9 +167,7 @@ def left_running_fix(kata) -> str:
     return "let the deadline cancel the request: asyncio.timeout and asyncio.wait_for do."
 
 
-async def test_a_caller_that_cancels_the_forecast_sees_it_cancelled(
-    kata, kata_file, service, session
-):
+async def test_a_caller_that_cancels_the_forecast_sees_it_cancelled(kata, service, session):
     """Only the timeout means "use the cache": a cancellation from the caller goes on out."""
     service.route(PATH, json=LIVE, latency=SLOW)
     call = call_text(GENEROUS)
@@ -181,14 +187,14 @@ async def test_a_caller_that_cancels_the_forecast_sees_it_cancelled(
     if not task.cancelled():
         result = task.result()  # an error raised instead is shown as it is
         returned = "the cached forecast" if result == CACHED else repr(result)
-        catchers = handlers_catching_cancellation(kata_file)
+        catchers = [h.where for h in excepts(kata) if h.catches(asyncio.CancelledError)]
         fail(
             f"its caller cancelled {call} while it waited for the weather service, and it "
             f"returned {returned} instead of ending cancelled: the caller's cancellation "
             "was swallowed" + (", here:" if catchers else "."),
             fix="catch only the timeout, `except TimeoutError:`: a caller that stops you (a "
             "TaskGroup, its own timeout, a shutdown) must see asyncio.CancelledError.",
-            where=catchers[:1],
+            where=tuple(catchers[:1]),
         )
     request = service.calls_to(PATH)[0]
     await service.settle(within=NOTICE)
@@ -217,30 +223,3 @@ async def until_asked(service, task: asyncio.Task) -> None:
         task.cancel()
         fail(f"{call_text(GENEROUS)} never asked the weather service at {PATH}.")
 
-
-CANCELLATION_CATCHERS = {"BaseException", "CancelledError"}
-
-
-def handlers_catching_cancellation(kata_file) -> tuple:
-    """The learner's `except` clauses that catch asyncio.CancelledError, as lines to show."""
-    try:
-        tree = ast.parse(open(kata_file, encoding="utf-8").read())
-    except (OSError, SyntaxError):
-        return ()
-    found = {}  # line -> where; inner functions come later in the walk and win
-    for function in ast.walk(tree):
-        if not isinstance(function, ast.AsyncFunctionDef | ast.FunctionDef):
-            continue
-        for node in ast.walk(function):
-            if isinstance(node, ast.ExceptHandler) and catches_cancellation(node.type):
-                found[node.lineno] = kata_file.at(node.lineno, function.name)
-    return tuple(found[line] for line in sorted(found))
-
-
-def catches_cancellation(kind: ast.expr | None) -> bool:
-    if kind is None:
-        return True  # a bare `except:`
-    if isinstance(kind, ast.Tuple):
-        return any(catches_cancellation(element) for element in kind.elts)
-    name = kind.attr if isinstance(kind, ast.Attribute) else getattr(kind, "id", None)
-    return name in CANCELLATION_CATCHERS

@@ -1,12 +1,11 @@
 """Kata 06 — errors. Run: pytest katas/06_errors"""
 
-import ast
 import inspect
 
 import aiohttp
 import pytest
 
-from harness.judge import Budget, assert_ran_concurrently, assert_result, fail, wrote
+from harness.judge import Budget, assert_ran_concurrently, assert_result, excepts, fail, wrote
 
 PRICES = {
     "AAPL": 189.5,
@@ -64,15 +63,16 @@ async def price(kata, kata_file, service, symbols, expected) -> dict:
         f"{call_text(symbols)} raised {named(escaped, errors)}, so one failing symbol lost "
         f"the other {len(expected['ok'])} prices"
     )
-    too_narrow = handlers_missing(errors, kata_file)
-    if too_narrow:
-        error = next(e for e in errors if type(e).__name__ in too_narrow[0][1])
-        fail(
-            f"{what}. {type(error).__name__} got past your `except {too_narrow[0][2]}`:",
-            fix=f"{type(error).__name__} is an aiohttp.{family(error)}; catch "
-            "aiohttp.ClientError, which covers an error status and a lost connection alike.",
-            where=(too_narrow[0][0],),
-        )
+    for clause in excepts(kata):
+        missed = [e for e in errors if not clause.catches(e)]
+        if clause.names & CLIENT_ERRORS and missed:  # it catches some request errors, not these
+            error = missed[0]
+            fail(
+                f"{what}. {type(error).__name__} got past your `except {clause.written}`:",
+                fix=f"{type(error).__name__} is an aiohttp.{family(error)}; catch "
+                "aiohttp.ClientError, which covers an error status and a lost connection alike.",
+                where=(clause.where,),
+            )
     where = kata_file.traceback(escaped.__traceback__)[:1]
     if isinstance(escaped, ExceptionGroup) and wrote(kata, "TaskGroup"):
         fail(
@@ -134,41 +134,6 @@ CLIENT_ERRORS = {
     for name, value in vars(aiohttp).items()
     if isinstance(value, type) and issubclass(value, aiohttp.ClientError)
 }
-
-
-def handlers_missing(errors, kata_file) -> list:
-    """The learner's `except <aiohttp error>` clauses that none of ``errors`` is one of.
-
-    Each as (where, names of the errors it misses, the clause's type as written): the
-    clause an escaped error got past, when the learner caught some request failures but
-    not this kind.
-    """
-    try:
-        tree = ast.parse(open(kata_file, encoding="utf-8").read())
-    except (OSError, SyntaxError):
-        return []
-    found = {}  # line -> finding; inner functions come later in the walk and win
-    for function in ast.walk(tree):
-        if not isinstance(function, ast.AsyncFunctionDef | ast.FunctionDef):
-            continue
-        for node in ast.walk(function):
-            if not isinstance(node, ast.ExceptHandler) or node.type is None:
-                continue
-            caught = {
-                n.attr if isinstance(n, ast.Attribute) else getattr(n, "id", None)
-                for n in ast.walk(node.type)
-            }
-            if not caught & CLIENT_ERRORS:
-                continue  # not about failed requests
-            missed = {
-                type(e).__name__
-                for e in errors
-                if not caught & {kind.__name__ for kind in type(e).__mro__}
-            }
-            if missed:
-                where = kata_file.at(node.lineno, function.name)
-                found[node.lineno] = (where, missed, ast.unparse(node.type))
-    return [found[line] for line in sorted(found)]
 
 
 def shown(part: dict) -> str:
