@@ -12,7 +12,9 @@ Kata tests import from here, never from the modules inside:
 - ``assert_result``: a value, and a forgotten ``await`` named as such;
 - ``pool_context()``: the multiprocessing context for a process pool (``--start-method``);
 - ``wrote(kata, "gather")``: whether the learner's file calls something, so a message
-  speaks of what they wrote.
+  speaks of what they wrote;
+- ``excepts(kata)``: the learner's `except` clauses (where, what they name, ``catches(e)``),
+  so a message can point at the one that caught too much or too little.
 """
 
 from harness.judge.evidence import (
@@ -26,7 +28,7 @@ from harness.judge.evidence import (
 )
 from harness.judge.processes import context as pool_context
 from harness.judge.report import Diagnosis, Mistake, expect, fail
-from harness.judge.source import wrote
+from harness.judge.source import excepts, wrote
 
 __all__ = [
     "Budget",
@@ -37,6 +39,7 @@ __all__ = [
     "assert_ran_concurrently",
     "assert_result",
     "draw_timeline",
+    "excepts",
     "expect",
     "fail",
     "pool_context",

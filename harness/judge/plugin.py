@@ -96,6 +96,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "workload: the test whose run `python -m harness bench` times"
     )
+    config.addinivalue_line(
+        "markers",
+        "blocking_fix(prefix, fix): the kata's own advice for a blocking call whose name "
+        "starts with prefix (e.g. 'socket.': a thread, where the lesson keeps the client)",
+    )
     catalog = the_catalog(config)
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS and config.getoption("solutions"):
         # The author's check: every kata against its solution, and the repository's own tests.
@@ -200,7 +205,8 @@ def kata(request: pytest.FixtureRequest) -> Iterator[loader.KataModule]:
     if record.isolation is not None:
         record.isolation.protect()  # a limit lowered at import would break pytest itself
     record.module = module._module
-    record.guard = BlockingGuard(record.learner, module._module)
+    overrides = tuple(tuple(m.args) for m in request.node.iter_markers("blocking_fix"))
+    record.guard = BlockingGuard(record.learner, module._module, overrides=overrides)
     with record.guard.active():
         yield module
     sys.modules.pop(name, None)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from harness.judge.frames import LearnerFile
+from harness.judge.report import Where
 
 
 def wrote(kata: object, name: str) -> bool:
@@ -13,8 +17,71 @@ def wrote(kata: object, name: str) -> bool:
     ``kata`` is the test's ``kata`` fixture (or a path). A dotted name matches its last
     part too, so ``wrote(kata, "asyncio.gather")`` holds for ``from asyncio import gather``.
     """
-    path = getattr(getattr(kata, "_learner", None), "path", None) or str(kata)
+    path = _learner(kata).path
     return name.rsplit(".", 1)[-1] in _names(path, Path(path).stat().st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class Handler:
+    """One `except` clause of the learner's file: where it is and what it names."""
+
+    where: Where  # the `except` line, in its function
+    names: frozenset[str]  # the classes it names, by their last part; none for a bare `except:`
+    written: str  # as written: "aiohttp.ClientResponseError"; "" for a bare `except:`
+
+    def catches(self, error: type[BaseException] | BaseException) -> bool:
+        """Whether this clause catches ``error`` (a class, or an exception), by class name."""
+        kind = error if isinstance(error, type) else type(error)
+        return not self.names or bool(self.names & {k.__name__ for k in kind.__mro__})
+
+
+def excepts(kata: object) -> tuple[Handler, ...]:
+    """The `except` clauses in the learner's functions, in line order.
+
+    So a message can point at the clause that caught too much (``except:`` around a
+    timeout swallows the caller's cancellation) or too little (an escaped error got past
+    ``except aiohttp.ClientResponseError``): ``[h for h in excepts(kata) if h.catches(e)]``.
+    """
+    learner = _learner(kata)
+    found = _handlers(learner.path, Path(learner.path).stat().st_mtime_ns)
+    return tuple(
+        Handler(learner.at(line, function), names, written)
+        for line, function, names, written in found
+    )
+
+
+def _learner(kata: object) -> LearnerFile:
+    """The learner's file from the ``kata`` fixture, the ``kata_file`` fixture or a path."""
+    learner = getattr(kata, "_learner", kata)
+    if isinstance(learner, LearnerFile):
+        return learner
+    path = str(learner)
+    return LearnerFile(path, Path(path).name)
+
+
+@cache
+def _handlers(path: str, _version: int) -> tuple[tuple[int, str, frozenset[str], str], ...]:
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    found: dict[int, tuple[int, str, frozenset[str], str]] = {}
+    # ast.walk goes outer to inner: a clause in a nested function ends up under its own name.
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.ExceptHandler):
+                kind = node.type
+                listed = kind.elts if isinstance(kind, ast.Tuple) else [kind] if kind else []
+                names = frozenset(
+                    n.attr if isinstance(n, ast.Attribute) else n.id
+                    for n in listed
+                    if isinstance(n, ast.Attribute | ast.Name)
+                )
+                written = ast.unparse(kind) if kind is not None else ""
+                found[node.lineno] = (node.lineno, function.name, names, written)
+    return tuple(found[line] for line in sorted(found))
 
 
 @cache

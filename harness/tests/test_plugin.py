@@ -284,6 +284,36 @@ def test_a_blocking_call_is_reported_with_its_line(curriculum):
     )
 
 
+def test_a_kata_can_give_its_own_advice_for_a_kind_of_blocking_call(curriculum):
+    """pytest.mark.blocking_fix(prefix, fix) replaces the judge's advice for those calls."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        import time
+
+        async def answer():
+            time.sleep(0.01)
+            return "kettle"
+        """,
+    )
+    curriculum.write(
+        "katas/01_kettle/test_kata.py",
+        """\
+        import pytest
+
+        pytestmark = pytest.mark.blocking_fix("time.", "boil the kettle in a thread.")
+
+
+        async def test_the_kettle_answers(kata):
+            assert await kata.answer() == "kettle"
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "Try: boil the kettle in a thread."
+    assert outcomes(result) == {"failed": 1}, f"the blocking call should fail:\n{output(result)}"
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+
+
 def test_a_swallowed_blocking_call_is_still_reported(curriculum):
     """gather(return_exceptions=True) hides the error from the code, not from the test."""
     curriculum.kata(

@@ -25,7 +25,8 @@ async def forecast_or_cached(
 ) -> dict:
     """The live forecast if the weather service answers within `timeout` seconds,
     otherwise the `cached` one. A request that misses the deadline is cancelled, not
-    left running in the background.
+    left running in the background. Only the timeout means "use the cache": if the
+    caller cancels this call, it ends cancelled.
 
     forecast_or_cached(session, url, "oslo", cached={"city": "oslo", "sky": "rain"}, timeout=0.1)
       -> {"city": "oslo", "sky": "sun"}    if the service answers within 0.1 s

@@ -1,10 +1,27 @@
 """Kata 08 — blocking calls. Run: pytest katas/08_blocking_calls"""
 
+import inspect
 import threading
 
 import pytest
 
-from harness.judge import Budget, LoopMonitor, assert_loop_stayed_responsive, assert_ran_concurrently
+from harness.judge import (
+    Budget,
+    LoopMonitor,
+    assert_loop_stayed_responsive,
+    assert_ran_concurrently,
+    assert_result,
+    expect,
+    fail,
+)
+
+# The lesson keeps the synchronous client: the way out is a thread, not another client.
+IN_A_THREAD = (
+    "the client is synchronous and stays as it is: run the call in a worker thread, "
+    "`await asyncio.to_thread(client.read_temperature, station)` (the function and its "
+    "argument, not a call)."
+)
+pytestmark = pytest.mark.blocking_fix("socket.", IN_A_THREAD)
 
 # Six stations at 0.1 s each: in threads together ≈ 0.1 s, one at a time ≈ 0.6 s.
 # (asyncio's default thread pool has at least 5 + 1 workers, enough for six at once.)
@@ -29,10 +46,8 @@ async def test_one_reading_runs_in_a_worker_thread_while_the_loop_stays_free(kat
     client = kata.LegacyWeatherClient(service.base_url)
     async with LoopMonitor(kata_file) as monitor:
         celsius = await kata.read_station(client, "oslo")
-    assert celsius == WEATHER["oslo"], (
-        f"read_station(client, 'oslo') returned {celsius!r}; the station says {WEATHER['oslo']}"
-    )
-    assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG)
+    assert_result(celsius, WEATHER["oslo"], call="read_station(client, 'oslo')")
+    assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG, advice=IN_A_THREAD)
 
 
 async def test_the_blocking_call_does_not_run_on_the_event_loop_thread(kata, service):
@@ -46,10 +61,15 @@ async def test_the_blocking_call_does_not_run_on_the_event_loop_thread(kata, ser
             return super().read_temperature(station)
 
     await kata.read_station(WatchedClient(service.base_url), "lima")
-    assert threads, "read_station never called client.read_temperature"
-    assert threads[0] != threading.get_ident(), (
-        "client.read_temperature ran on the event loop's own thread; hand it to "
-        "asyncio.to_thread(client.read_temperature, station)"
+    expect(
+        threads,
+        "read_station(client, 'lima') never called client.read_temperature.",
+        fix="read the station with the client it is given.",
+    )
+    expect(
+        threads[0] != threading.get_ident(),
+        "client.read_temperature ran on the event loop's own thread.",
+        fix=IN_A_THREAD,
     )
 
 
@@ -60,8 +80,23 @@ async def test_six_stations_are_read_at_the_same_time_in_threads(kata, kata_file
     client = kata.LegacyWeatherClient(service.base_url)
     async with LoopMonitor(kata_file) as monitor:
         readings = await kata.read_all_stations(client, list(WEATHER))
+    assert_no_awaitables(readings, call="read_all_stations(client, stations)")
     assert_ran_concurrently(service, budget=BUDGET, expected_requests=len(WEATHER))
-    assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG)
-    assert readings == WEATHER, (
-        f"read_all_stations returned {readings!r}; expected each station's reading: {WEATHER!r}"
-    )
+    assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG, advice=IN_A_THREAD)
+    assert_result(readings, WEATHER, call="read_all_stations(client, stations)")
+
+
+def assert_no_awaitables(readings, *, call: str) -> None:
+    """Readings, not futures or coroutines nobody awaited (the requests may not even have run)."""
+    __tracebackhide__ = True
+    if not isinstance(readings, dict):
+        return  # assert_result says what came back
+    pending = {station: value for station, value in readings.items() if inspect.isawaitable(value)}
+    if pending:
+        station, value = next(iter(pending.items()))
+        fail(
+            f"{call} returned {{{station!r}: {type(value).__name__}, ...}}: "
+            f"{len(pending)} readings are awaitables nobody awaited, not temperatures.",
+            fix="await each threaded call where it is made (`return await ...`), so its "
+            "value comes back.",
+        )
