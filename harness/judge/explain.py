@@ -221,20 +221,6 @@ def ends_the_process(c: Context) -> tuple[str, str] | None:
     return None
 
 
-@rule
-def leaf_of_a_group(c: Context) -> tuple[str, str] | None:
-    if isinstance(c.error, BaseExceptionGroup):
-        leaves = _leaves(c.error)
-        first = leaves[0]
-        more = f" (and {len(leaves) - 1} more)" if len(leaves) > 1 else ""
-        return (
-            f"a task failed with {type(first).__name__}: {first}{more}; the group "
-            f"({type(c.error).__name__}) carried it out.",
-            "",
-        )
-    return None
-
-
 # --- the entry point -----------------------------------------------------------------
 def explain(
     error: BaseException,
@@ -256,11 +242,10 @@ def explain(
         )
     if isinstance(error, pytest.fail.Exception):
         return Diagnosis(str(error.msg))
+    if isinstance(error, BaseExceptionGroup):
+        return _group(error, learner, module, tests)
     tb = error.__traceback__
     where = learner.traceback(tb)
-    if isinstance(error, BaseExceptionGroup) and not where:
-        leaf = _leaves(error)[0]
-        where = learner.traceback(leaf.__traceback__)
     if isinstance(error, AssertionError) and not where:
         return Diagnosis(without_introspection(str(error)))
     if isinstance(error, NotImplementedError) and where:
@@ -276,6 +261,21 @@ def explain(
         return Diagnosis(f"your code raised {summary}", where=where, kind="error")
     test_where = tests.traceback(tb)[-1:] if tests is not None else ()
     return Diagnosis(f"the test stopped with {summary}", where=test_where, kind="error")
+
+
+def _group(
+    group: BaseExceptionGroup, learner: LearnerFile, module: ModuleType | None, tests: LearnerFile | None
+) -> Diagnosis:
+    """An ExceptionGroup (a TaskGroup's): explained by its first error, with that error's
+    own traceback and rules — whether a task raised it or the block itself did."""
+    leaves = _leaves(group)
+    found = explain(leaves[0], learner, module=module, tests=tests)
+    if len(leaves) > 1:
+        found = found.with_also(
+            f"{len(leaves) - 1} more error(s) came out of the same {type(group).__name__}: "
+            + ", ".join(f"{type(leaf).__name__}: {leaf}" for leaf in leaves[1:3])
+        )
+    return found
 
 
 def stub(place: Where) -> Diagnosis:

@@ -98,9 +98,7 @@ class Isolation:
     # --- after the test -----------------------------------------------------------------------
     def left_running(self) -> list[Diagnosis]:
         """What the code started and left running, as findings; processes are stopped."""
-        left = self._reap_processes() + self._threads_left()
-        self.findings += left
-        return left
+        return self._reap_processes() + self._threads_left()
 
     def stop(self) -> None:
         """Put everything back (and stop any process still running, quietly)."""

@@ -14,6 +14,8 @@ for that as they return.
 from __future__ import annotations
 
 import ast
+import asyncio
+import concurrent.futures
 import functools
 import importlib.util
 import inspect
@@ -131,24 +133,34 @@ def _checked_returns(value: Any, module: ModuleType, learner: LearnerFile) -> An
     async def checked(*args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
         result = await function(*args, **kwargs)
-        if inspect.isawaitable(result) and _forgotten(result):
+        if inspect.isawaitable(result) and _forgotten(result, function):
             raise Mistake(_returned_awaitable(function, result, learner))
         return result
 
     return checked
 
 
-def _forgotten(result: object) -> bool:
-    """A coroutine, or the future of asyncio.gather: never meant to be returned as is."""
-    return inspect.iscoroutine(result) or type(result).__name__ == "_GatheringFuture"
+def _forgotten(result: object, function: Callable[..., Any]) -> bool:
+    """A coroutine, gather's future, or a Task or Future the function does not say (in its
+    return annotation) it hands back on purpose: an `await` is missing."""
+    if inspect.iscoroutine(result) or type(result).__name__ == "_GatheringFuture":
+        return True
+    if isinstance(result, (asyncio.Future, concurrent.futures.Future)):
+        annotation = str(inspect.signature(function).return_annotation)
+        return not any(word in annotation for word in ("Task", "Future", "Awaitable"))
+    return False
 
 
 def _returned_awaitable(function: Callable[..., Any], result: object, learner: LearnerFile) -> Diagnosis:
     if inspect.iscoroutine(result):
         kind = f"a coroutine ({result.__qualname__}())"
         result.close()  # it will never run; closing it keeps a second report away
-    else:
+    elif type(result).__name__ == "_GatheringFuture":
         kind = "the future of asyncio.gather"
+    elif isinstance(result, asyncio.Task):
+        kind = f"a Task ({result.get_coro().__qualname__}())"
+    else:
+        kind = "a Future (from run_in_executor, create_future or the like)"
     code = function.__code__
     return Diagnosis(
         RETURNED_AWAITABLE.format(name=function.__qualname__, kind=kind),

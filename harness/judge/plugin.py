@@ -282,9 +282,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     record.isolation.protect()
     record.aftermath.collect()
     left = record.isolation.left_running()
-    diagnosis = verdict(record, failure)
-    if diagnosis is not None and left and diagnosis not in left:
-        diagnosis = diagnosis.with_also(*(d.what for d in left))
+    diagnosis = verdict(record, failure, left)
     if diagnosis is None:
         return None
     record.diagnosis = diagnosis
@@ -318,8 +316,19 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     return result
 
 
-def verdict(record: Judged, failure: BaseException | None) -> Diagnosis | None:
-    """The one diagnosis of a test: the root cause first, what it left behind as ``also``."""
+def verdict(record: Judged, failure: BaseException | None, left: list[Diagnosis]) -> Diagnosis | None:
+    """The one diagnosis of a test: the root cause first, what it left behind as ``also``.
+
+    ``left``: processes and threads the code left running — the cause when nothing else
+    went wrong, a consequence (named as ``also``) when something did.
+    """
+    found = _root_cause(record, failure)
+    if found is None:
+        return left[0].with_also(*(d.what for d in left[1:])) if left else None
+    return found.with_also(*(d.what for d in left))
+
+
+def _root_cause(record: Judged, failure: BaseException | None) -> Diagnosis | None:
     assert record.guard is not None and record.aftermath is not None and record.isolation is not None
     aftermath = record.aftermath
     unseen = [f.line for f in aftermath.of_kind("task_exception", "task_pending")]
@@ -328,7 +337,7 @@ def verdict(record: Judged, failure: BaseException | None) -> Diagnosis | None:
         return timer.diagnoses["call"].with_also(*unseen)
     if record.guard.seen:
         return record.guard.seen[0].diagnose()
-    if record.isolation.findings:  # os._exit, os.fork, processes and threads left running
+    if record.isolation.findings:  # os._exit, os.fork
         return record.isolation.findings[0].with_also(*(d.what for d in record.isolation.findings[1:]))
     causes = aftermath.of_kind(*CAUSES)
     if failure is None:
