@@ -453,13 +453,13 @@ BROKEN = {
     ),
     "a subprocess left running": (
         "import asyncio\n\nasync def answer():\n"
-        "    await asyncio.create_subprocess_exec('sleep', '1000')\n    return 'tea'\n",
+        "    await asyncio.create_subprocess_exec('sleep', '1000')\n    return 'kettle'\n",
         ["a process your code started was still running when the test ended: sleep 1000"],
     ),
     "a thread that never ends": (
         "import threading, time\n\nasync def answer():\n"
         "    threading.Thread(target=lambda: [time.sleep(0.05) for _ in iter(int, 1)]).start()\n"
-        "    return 'tea'\n",
+        "    return 'kettle'\n",
         ["a thread your code started was still running", "katas/01_kettle/kata.py:4"],
     ),
     "ten megabytes printed": (
