@@ -27,7 +27,9 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -237,3 +239,45 @@ def exit_if_threads_remain(status: int) -> None:
 # A process forked by multiprocessing must be able to end normally.
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: setattr(os, "_exit", _real_exit))
+
+
+class ProtectedFiles:
+    """Files a kata's code must not change: the other katas' kata.py, every test file,
+    the catalog. Read once per session; after each kata test a cheap look (size and
+    modification time) finds a change, which is put back and named.
+    """
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._saved: dict[Path, tuple[bytes, tuple[int, int]]] = {}
+        for path in paths:
+            with contextlib.suppress(OSError):
+                self._saved[path] = (path.read_bytes(), _stamp(path))
+
+    def restore_changes(self, *, allowed: Path, shown: Callable[[Path], str]) -> list[Diagnosis]:
+        """Put back each protected file (but ``allowed``) that changed; a finding for each."""
+        found = []
+        for path, (content, stamp) in self._saved.items():
+            if path == allowed:
+                continue
+            try:
+                now = _stamp(path)
+            except OSError:
+                now = None
+            if now == stamp:
+                continue
+            with contextlib.suppress(OSError):
+                path.write_bytes(content)
+                self._saved[path] = (content, _stamp(path))
+            what = "deleted" if now is None else "changed"
+            found.append(
+                Diagnosis(
+                    f"your code {what} {shown(path)}, a file of the tests or of another kata; it was put back.",
+                    fix="write only to files your kata gives you (a temporary directory, the database path).",
+                )
+            )
+        return found
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns

@@ -62,6 +62,7 @@ class Judged:
 
 JUDGED = pytest.StashKey[Judged]()
 EXIT_STATUS = pytest.StashKey[int]()
+PROTECTED = pytest.StashKey["isolation.ProtectedFiles"]()
 # What a test can leave behind that fails it even when its checks passed.
 CAUSES = ("never_awaited", "task_exception", "task_pending", "unclosed")
 
@@ -125,6 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
     processes.force_start_method(
         config.getoption("start_method") or os.environ.get(START_METHOD_VARIABLE) or None
     )
+    _protected(config)  # read now, before any learner code runs
     config.pluginmanager.register(output.ShortReports(config, catalog), "kata-short-reports")
     config.pluginmanager.register(aftermath.LateReports(catalog_paths(config, catalog)), "kata-late-reports")
 
@@ -282,6 +284,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     record.isolation.protect()
     record.aftermath.collect()
     left = record.isolation.left_running()
+    left += _protected(item.config).restore_changes(
+        allowed=Path(record.learner.path), shown=record.kata.relative
+    )
     diagnosis = verdict(record, failure, left)
     if diagnosis is None:
         return None
@@ -351,6 +356,17 @@ def _root_cause(record: Judged, failure: BaseException | None) -> Diagnosis | No
     if never:
         return never[0].diagnosis.with_also(*(f.line for f in never[1:]), *unseen)
     return found.with_also(*unseen)
+
+
+def _protected(config: pytest.Config) -> isolation.ProtectedFiles:
+    """The files kata tests must not change, read once per session."""
+    if PROTECTED not in config.stash:
+        catalog = the_catalog(config)
+        paths = [catalog.root / catalog_module.CATALOG_FILE]
+        for kata in catalog:
+            paths += [kata.stub, kata.tests, kata.solution]
+        config.stash[PROTECTED] = isolation.ProtectedFiles(paths)
+    return config.stash[PROTECTED]
 
 
 # --- hangs ---------------------------------------------------------------------------------------

@@ -462,6 +462,18 @@ BROKEN = {
         "    return 'kettle'\n",
         ["a thread your code started was still running", "katas/01_kettle/kata.py:4"],
     ),
+    "a write to another kata's file": (
+        "from pathlib import Path\n\nasync def answer():\n"
+        "    Path(__file__).parents[1].joinpath('02_toaster', 'kata.py').write_text('')\n"
+        "    return 'kettle'\n",
+        ["your code changed katas/02_toaster/kata.py", "it was put back"],
+    ),
+    "deleting its own tests through a thread": (
+        "import asyncio\nfrom pathlib import Path\n\nasync def answer():\n"
+        "    await asyncio.to_thread(Path(__file__).with_name('test_kata.py').unlink)\n"
+        "    return 'kettle'\n",
+        ["your code deleted katas/01_kettle/test_kata.py", "it was put back"],
+    ),
     "ten megabytes printed": (
         "async def answer():\n    print('x' * 10_000_000)\n    return 'tea'\n",
         ["(9,999,800 more characters)"],
