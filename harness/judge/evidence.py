@@ -134,8 +134,10 @@ def assert_ran_concurrently(
         raise Mistake(
             Diagnosis(
                 f"your {_requests(len(calls))} ran one at a time: {span:.2f} s (together "
-                f"they take ≈ {budget.ideal:.2f} s). Each one waited for the one before it.",
+                f"they take ≈ {budget.ideal:.2f} s). Each one waited for the one before it"
+                + (", awaited here:" if _awaited_at(calls) else "."),
                 evidence=timeline,
+                where=_awaited_at(calls),
                 fix="start them all, then await them together (asyncio.gather or a TaskGroup).",
             )
         )
@@ -157,6 +159,14 @@ def assert_ran_concurrently(
                 fix="look for an await or a blocking call between starting the requests.",
             )
         )
+
+
+def _awaited_at(calls: list[Call]) -> tuple[Where, ...]:
+    """The learner's line that awaited the second request (the first that waited its turn):
+    the caller of the function that sent it, when there is one — usually the loop that
+    awaits each request in turn — else the line that sent it."""
+    chain = calls[1].where if len(calls) > 1 else ()
+    return chain[-2:-1] if len(chain) >= 2 else chain[-1:]
 
 
 # --- the event loop's heartbeat -------------------------------------------------------------

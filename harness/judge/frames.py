@@ -7,6 +7,7 @@ aiohttp, the tests, the harness — is left out of what a learner is shown.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import linecache
 from collections.abc import Iterator
@@ -79,6 +80,19 @@ class LearnerFile:
         if last is None or last.tb_next is None:
             return None
         return last.tb_next.tb_frame.f_code.co_name
+
+    def awaiting_now(self) -> tuple[Where, ...]:
+        """Where a task of the running loop awaits in this file right now (the first such
+        task's chain, outermost first); () outside a loop or when none does."""
+        try:
+            tasks = asyncio.all_tasks()
+        except RuntimeError:
+            return ()
+        for task in tasks:
+            chain = tuple(self.awaiting(task.get_coro()))
+            if chain:
+                return chain
+        return ()
 
     # --- coroutines ---------------------------------------------------------------------
     def awaiting(self, awaitable: object) -> Iterator[Where]:

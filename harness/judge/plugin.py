@@ -222,9 +222,10 @@ def kata_file(request: pytest.FixtureRequest, kata: loader.KataModule) -> Learne
 
 # --- local services ------------------------------------------------------------------------
 @pytest.fixture
-async def fake_service() -> AsyncIterator[ServiceFactory]:
+async def fake_service(request: pytest.FixtureRequest) -> AsyncIterator[ServiceFactory]:
     """A factory: ``service = await fake_service({"/coffee": {"latency": 0.1}})``."""
-    factory = ServiceFactory()
+    record = judged(request.node)
+    factory = ServiceFactory(observer=record.learner.awaiting_now if record else None)
     yield factory
     await factory.close()
 

@@ -49,6 +49,9 @@ class Call:
     ended: float | None = None
     status: int | None = None
     outcome: str = "in flight"  # answered | abandoned | dropped | in flight
+    # Where the client's code was awaiting when the request arrived (its own lines only),
+    # outermost first: a report can then name the learner's line, e.g. an await in a loop.
+    where: tuple = ()
 
     @property
     def label(self) -> str:
@@ -71,6 +74,8 @@ class FakeService:
     peak_in_flight: int = 0
     _server: TestServer | None = None
     _epoch: float = field(default_factory=time.perf_counter)
+    # Set by the kata plugin: who is awaiting now, in the learner's file (see Call.where).
+    observer: Callable[[], tuple] | None = None
 
     # --- set-up -----------------------------------------------------------------
     def route(self, path: str, **behaviour: Any) -> Route:
@@ -138,6 +143,8 @@ class FakeService:
     # --- the server side --------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         call = Call(request.method, request.path, request.query_string, self.now())
+        if self.observer is not None:
+            call.where = self.observer()
         self.calls.append(call)
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -198,11 +205,12 @@ class ServiceFactory:
 
     __test__ = False
 
-    def __init__(self) -> None:
+    def __init__(self, observer: Callable[[], tuple] | None = None) -> None:
         self._started: list[FakeService] = []
+        self._observer = observer
 
     async def __call__(self, routes: dict[str, dict[str, Any]] | None = None) -> FakeService:
-        service = FakeService()
+        service = FakeService(observer=self._observer)
         for path, behaviour in (routes or {}).items():
             service.route(path, **behaviour)
         await service.start()

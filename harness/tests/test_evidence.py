@@ -274,3 +274,18 @@ async def test_a_stall_is_blamed_even_when_the_file_is_reached_through_a_symlink
     ], (
         f"the stall should be blamed on busy.py:{BUSY_LINE}, got {worst}"
     )
+
+
+def test_requests_one_at_a_time_name_the_learners_line_that_awaited_each():
+    """The service notes where the client's code awaited; the report names the caller's line."""
+    from harness.judge.report import Mistake, Where
+
+    calls = in_batches(EIGHT, size=1, seconds=0.1)
+    loop_line = Where("katas/02_gather/kata.py", 21, "make_breakfast", "x.append(await fetch_dish(...))")
+    request_line = Where("katas/02_gather/kata.py", 9, "fetch_dish", "async with session.get(...)")
+    for each in calls:
+        each.where = (loop_line, request_line)
+    with pytest.raises(Mistake) as error:
+        assert_ran_concurrently(recorded(calls, peak=1), budget=BUDGET, expected_requests=8)
+    assert error.value.diagnosis.where == (loop_line,), error.value.diagnosis
+    assert "katas/02_gather/kata.py:21 in make_breakfast()" in str(error.value)
