@@ -21,7 +21,7 @@ def render_table(catalog: Catalog) -> str:
         concepts = "; ".join(kata.concepts)
         rows.append(
             f"| {kata.number:02d} | [{kata.title}](katas/{kata.name}/README.md) | "
-            f"{kata.level} | {concepts} | `pytest katas/{kata.name}` |"
+            f"{kata.level} | {concepts} | `pytest katas/{kata.number:02d}` |"
         )
     return "\n".join(rows)
 
