@@ -9,12 +9,13 @@ curriculum (the hidden ``--root`` option).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import bench, dojo, interview, progress, reveal, run, stubs, watch
+from harness import bench, dojo, interview, portable, progress, reveal, run, stubs, watch
 from harness import catalog as catalog_module
 from harness.catalog import LEVELS, Catalog, Kata
 from harness.terminal import Console
@@ -220,11 +221,17 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
         )
     # Usage errors (an unknown kata) show the usage of the command at fault.
     parser = args.by_name.get(args.command, parser)
-    try:
-        return dispatch(parser, args, catalog, root, console)
-    except KeyboardInterrupt:
-        console.print()
-        return 130
+    # SIGTERM and a closed terminal (SIGHUP) stop the command as Ctrl-C does, so the
+    # test processes it started are stopped too (see runner.PendingSession).
+    with portable.stopping_on_signals():
+        try:
+            return dispatch(parser, args, catalog, root, console)
+        except KeyboardInterrupt:
+            with contextlib.suppress(OSError, ValueError):
+                console.print()
+            return 130
+        except portable.Stopped as stop:
+            return stop.exit_code  # the terminal may be gone: nothing more to say
 
 
 def dispatch(

@@ -14,7 +14,9 @@ A result is cached under a key made of the kata's kata.py and test_kata.py (and 
 other .py file in its folder), plus an environment key (Python's version, the
 harness's own modules, conftest.py and the pytest configuration), so an unchanged
 kata is not run again and a changed harness re-runs everything. `status` runs every
-stale kata in one pytest session.
+stale kata in one pytest session (harness.runner isolates them from each other's
+crashes, exits and hangs). Only results that say something about the kata are cached:
+not those of a session that was interrupted or killed from outside.
 """
 
 from __future__ import annotations
@@ -248,14 +250,16 @@ def refresh(
         stale.append(kata)
     progress = Progress([], ran=[k.name for k in stale], warning=saved.problem)
     if stale:
-        runs, progress.sessions = runner.run_katas(
-            root, catalog, stale, ["-q", "--tb=no"], idle_limit=idle_limit
-        )
         pristine = stubs.pristine(root, stale)
+        untouched = {k.name for k in stale if stubs.is_untouched(k, pristine.get(k.name))}
+        runs, progress.sessions = runner.run_katas(
+            root, catalog, stale, ["-q", "--tb=no"], idle_limit=idle_limit, untouched=untouched
+        )
         for kata in stale:
-            status = status_of(runs[kata.name], stubs.is_untouched(kata, pristine.get(kata.name)))
-            statuses[kata.name] = status
-            cache[kata.name] = status.to_cache(keys[kata.name])
+            run = runs[kata.name]
+            statuses[kata.name] = status = status_of(run, kata.name in untouched)
+            if run.cacheable:
+                cache[kata.name] = status.to_cache(keys[kata.name])
         save_quietly(saved)
     progress.statuses = [statuses[kata.name] for kata in wanted]
     return progress
@@ -287,9 +291,10 @@ def remember(root: Path, run: runner.KataRun, key: str) -> KataStatus:
     """Turn a run made elsewhere (``run``, ``watch``) into a status, and cache it."""
     pristine = stubs.pristine(root, [run.kata]).get(run.kata.name)
     status = status_of(run, stubs.is_untouched(run.kata, pristine))
-    saved = state_module.load(root)
-    saved.section("results")[run.kata.name] = status.to_cache(key)
-    save_quietly(saved)
+    if run.cacheable:
+        saved = state_module.load(root)
+        saved.section("results")[run.kata.name] = status.to_cache(key)
+        save_quietly(saved)
     return status
 
 

@@ -20,8 +20,7 @@ from harness import cli, progress, state, stubs
 from harness.terminal import Console
 from harness.tests import fake_curriculum as fake
 
-# Each test runs pytest in a subprocess or two; the kata timeout (5 s) is for katas.
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(fake.SUBPROCESS_TIMEOUT)
 
 
 class Screen(io.StringIO):

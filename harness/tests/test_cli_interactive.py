@@ -16,7 +16,7 @@ from harness import catalog, cli, dojo, interview, progress, watch
 from harness.terminal import Console
 from harness.tests import fake_curriculum as fake
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(fake.SUBPROCESS_TIMEOUT)
 
 
 class FakeTime:
