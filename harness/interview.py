@@ -182,12 +182,9 @@ def efficiency(root: Path, kata: Kata, final: KataStatus) -> str:
 
 
 def _remember(root: Path, kata: Kata, now: float, budget: float) -> None:
-    saved = state_module.load(root)
-    saved.data["interview"] = {"kata": kata.name, "started_at": now, "ends_at": now + budget}
-    progress.save_quietly(saved)
+    interview = {"kata": kata.name, "started_at": now, "ends_at": now + budget}
+    state_module.update(root, lambda state: state.data.update(interview=interview))
 
 
 def _forget(root: Path) -> None:
-    saved = state_module.load(root)
-    if saved.data.pop("interview", None) is not None:
-        progress.save_quietly(saved)
+    state_module.update(root, lambda state: state.data.pop("interview", None))

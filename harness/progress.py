@@ -21,7 +21,6 @@ not those of a session that was interrupted or killed from outside.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import sys
@@ -115,13 +114,9 @@ class KataStatus:
 
     @classmethod
     def from_cache(cls, kata: Kata, entry: dict[str, Any]) -> KataStatus:
+        """From an entry of the state file, which harness.state has already checked."""
         return cls(
-            kata,
-            str(entry["state"]),
-            int(entry.get("passed", 0)),
-            int(entry.get("total", 0)),
-            str(entry.get("message", "")),
-            list(entry.get("tests", [])),
+            kata, entry["state"], entry["passed"], entry["total"], entry["message"], entry["tests"]
         )
 
 
@@ -212,7 +207,6 @@ class Progress:
     statuses: list[KataStatus]
     ran: list[str] = field(default_factory=list)  # the katas whose tests ran now
     sessions: list[runner.Session] = field(default_factory=list)
-    warning: str = ""
 
     def get(self, name: str) -> KataStatus | None:
         return next((s for s in self.statuses if s.name == name), None)
@@ -228,8 +222,7 @@ def refresh(
     """The status of ``katas`` (all by default): cached where unchanged, else run now."""
     catalog = load_catalog(root)
     wanted = list(catalog if katas is None else katas)
-    saved = state_module.load(root)
-    cache = saved.section("results")
+    cache = state_module.load(root).section("results")
     environment = environment_key(root)
     statuses: dict[str, KataStatus] = {}
     stale: list[Kata] = []
@@ -241,26 +234,24 @@ def refresh(
             continue
         keys[kata.name] = key = kata_key(kata, environment)
         entry = cache.get(kata.name)
-        if not fresh and isinstance(entry, dict) and entry.get("key") == key:
-            try:
-                statuses[kata.name] = KataStatus.from_cache(kata, entry)
-                continue
-            except (KeyError, TypeError, ValueError):
-                pass  # a damaged entry: run the kata again
+        if not fresh and entry is not None and entry["key"] == key:
+            statuses[kata.name] = KataStatus.from_cache(kata, entry)
+            continue
         stale.append(kata)
-    progress = Progress([], ran=[k.name for k in stale], warning=saved.problem)
+    progress = Progress([], ran=[k.name for k in stale])
     if stale:
         pristine = stubs.pristine(root, stale)
         untouched = {k.name for k in stale if stubs.is_untouched(k, pristine.get(k.name))}
         runs, progress.sessions = runner.run_katas(
             root, catalog, stale, ["-q", "--tb=no"], idle_limit=idle_limit, untouched=untouched
         )
+        fresh_results = {}
         for kata in stale:
             run = runs[kata.name]
             statuses[kata.name] = status = status_of(run, kata.name in untouched)
             if run.cacheable:
-                cache[kata.name] = status.to_cache(keys[kata.name])
-        save_quietly(saved)
+                fresh_results[kata.name] = status.to_cache(keys[kata.name])
+        state_module.update(root, lambda state: state.section("results").update(fresh_results))
     progress.statuses = [statuses[kata.name] for kata in wanted]
     return progress
 
@@ -280,7 +271,7 @@ def cached(root: Path) -> list[KataStatus]:
         entry = cache.get(kata.name)
         if missing:
             statuses.append(KataStatus(kata, "missing", message=missing))
-        elif isinstance(entry, dict) and entry.get("key") == kata_key(kata, environment):
+        elif entry is not None and entry["key"] == kata_key(kata, environment):
             statuses.append(KataStatus.from_cache(kata, entry))
         else:
             statuses.append(KataStatus(kata, "unknown"))
@@ -292,16 +283,9 @@ def remember(root: Path, run: runner.KataRun, key: str) -> KataStatus:
     pristine = stubs.pristine(root, [run.kata]).get(run.kata.name)
     status = status_of(run, stubs.is_untouched(run.kata, pristine))
     if run.cacheable:
-        saved = state_module.load(root)
-        saved.section("results")[run.kata.name] = status.to_cache(key)
-        save_quietly(saved)
+        entry = {run.kata.name: status.to_cache(key)}
+        state_module.update(root, lambda state: state.section("results").update(entry))
     return status
-
-
-def save_quietly(saved: state_module.State) -> None:
-    """A cache that cannot be written (read-only checkout) is not worth failing over."""
-    with contextlib.suppress(OSError):
-        saved.save()
 
 
 def next_kata(statuses: list[KataStatus], after: Kata | None = None) -> KataStatus | None:
@@ -314,8 +298,8 @@ def next_kata(statuses: list[KataStatus], after: Kata | None = None) -> KataStat
 
 
 def interview_in_progress(root: Path, now: float) -> dict[str, Any] | None:
-    interview = state_module.load(root).data.get("interview")
-    if isinstance(interview, dict) and float(interview.get("ends_at", 0)) > now:
+    interview = state_module.load(root).data.get("interview")  # checked: ends_at is a time
+    if interview is not None and interview["ends_at"] > now:
         return interview
     return None
 
@@ -349,8 +333,6 @@ def render_status(progress: Progress, console: Console, hints_hidden: bool = Fal
             line += style.paint(f"  {first_line(status.message)}", "dim")
         console.print(line)
     console.print()
-    if progress.warning:
-        console.print(style.paint(progress.warning, "yellow"))
     upcoming = next_kata(statuses)
     if upcoming is None:
         console.print(style.paint(ALL_DONE, "green") if passed == len(statuses) else NOTHING_TO_DO)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness import catalog as catalog_module
-from harness import cli, progress, runner
+from harness import cli, progress, runner, state
 from harness.terminal import Console
 from harness.tests import fake_curriculum as fake
 
@@ -265,3 +265,7 @@ def test_a_failure_that_may_be_another_katas_doing_runs_again_alone(
     names = {"02_greet"} if untouched else set()
     assert runner.needs_a_second_look(run, names) is again
 
+
+def test_the_states_the_cache_accepts_are_the_states_status_shows():
+    assert set(state.RESULT_STATES) <= set(progress.STATE_WORDS)
+    assert set(progress.STATE_WORDS) - set(state.RESULT_STATES) == {"missing"}
