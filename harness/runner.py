@@ -23,10 +23,10 @@ the test process does the same (see harness.launch).
 :func:`run_katas` runs several katas in one session (starting pytest once is most of
 the time a run takes). A kata's result is kept only once every one of its tests has
 reported, or the process died inside it; katas not reached (a crash, an exit, an
-interrupt, a kill) run again in a new session. A kata that failed after another
-kata's code ran in the same process is run again on its own before its result is
-believed, when its code is not the untouched stub or an earlier kata misbehaved (see
-:func:`needs_a_second_look`), so one kata's code never changes another kata's result.
+interrupt, a kill) run again in a new session. A kata that failed after other katas
+ran in the same process runs again on its own before its result is believed when the
+process may have been changed under it (:func:`needs_a_second_look`), so one kata's
+code never changes another kata's result.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ class KataRun:
     hung: bool = False  # ... and it was killed because it made no progress
     finished: bool = False
     cacheable: bool = True  # False when the result says more about the run than the kata
-    after_others: bool = False  # other katas' code ran before it in the same process
+    ran_after: tuple[str, ...] = ()  # the katas whose code ran before it in its process
     after_trouble: bool = False  # ... and one of them misbehaved (see troubled)
 
     @property
@@ -480,7 +480,7 @@ def split_by_kata(session: Session, catalog: Catalog, katas: list[Kata]) -> dict
         elif not collected and (run := run_of(collecting)) is not None:
             _blame_collection(run, Path(str(collecting)), session)
     for index, run in enumerate(order):
-        run.after_others = index > 0
+        run.ran_after = tuple(earlier.kata.name for earlier in order[:index])
         run.after_trouble = any(earlier.troubled for earlier in order[:index])
     return runs
 
@@ -644,14 +644,19 @@ def needs_a_second_look(run: KataRun, untouched: Collection[str]) -> bool:
     """Could this failure be another kata's doing? Then it is run again alone.
 
     Only a kata that did not pass, after other katas' code ran in the same process,
-    and either is the learner's own code (an untouched stub fails anyway; running it
-    again would only cost time) or came after a kata that misbehaved (exited, was
-    interrupted, timed out, broke a fixture) and may have left the process broken.
-    A collection error happens before any learner code runs: it is always the kata's.
+    when an earlier kata misbehaved (exited, was interrupted, timed out, broke a
+    fixture) and may have left the process broken, or when it is the learner's code
+    and so was the code of a kata before it (which may have changed the process
+    quietly: a patched asyncio, a recursion limit). An untouched stub changes
+    nothing and fails anyway: checking it again would only cost time. A collection
+    error happens before any learner code runs: it is always the kata's own.
     """
-    if not run.after_others or run.all_passed or run.collect_error:
+    if not run.ran_after or run.all_passed or run.collect_error:
         return False
-    return run.kata.name not in untouched or run.after_trouble
+    if run.after_trouble:
+        return True
+    edited_before = any(name not in untouched for name in run.ran_after)
+    return run.kata.name not in untouched and edited_before
 
 
 def run_alone(

@@ -239,31 +239,24 @@ def test_a_session_killed_from_outside_is_not_cached(fake_template):
     assert hung.hung and hung.cacheable, "a hang the harness stopped is the kata's own result"
 
 
-def kata_run(
-    root: Path, name: str, *, others: bool, trouble: bool, passing: bool
-) -> runner.KataRun:
-    run = runner.KataRun(catalog_module.load(root).get(name), after_others=others)
-    run.after_trouble = trouble
-    run.tests = [runner.TestRun("t", "f", outcome="passed" if passing else "failed")]
-    return run
-
-
 @pytest.mark.parametrize(
-    ("others", "trouble", "passing", "untouched", "again"),
+    ("before", "trouble", "passing", "untouched", "again"),
     [
-        (False, False, False, False, False),  # first in its session: nothing else ran before
-        (True, False, True, False, False),  # it passed
-        (True, False, False, True, False),  # an untouched stub, after well-behaved katas
-        (True, False, False, False, True),  # the learner's code failed after others ran
-        (True, True, False, True, True),  # a stub after a kata that misbehaved
+        ("", False, False, "", False),  # first in its session: nothing else ran before
+        ("01_add", False, True, "", False),  # it passed
+        ("01_add", False, False, "02_greet", False),  # a stub, after well-behaved katas
+        ("01_add", False, False, "", True),  # the learner's code failed after the learner's
+        ("01_add", False, False, "01_add", False),  # ... after an untouched stub only
+        ("01_add", True, False, "01_add 02_greet", True),  # after a kata that misbehaved
     ],
 )
 def test_a_failure_that_may_be_another_katas_doing_runs_again_alone(
-    fake_template, others, trouble, passing, untouched, again
+    fake_template, before, trouble, passing, untouched, again
 ):
-    run = kata_run(fake_template, "02", others=others, trouble=trouble, passing=passing)
-    names = {"02_greet"} if untouched else set()
-    assert runner.needs_a_second_look(run, names) is again
+    run = runner.KataRun(catalog_module.load(fake_template).get("02"))
+    run.ran_after, run.after_trouble = tuple(before.split()), trouble
+    run.tests = [runner.TestRun("t", "f", outcome="passed" if passing else "failed")]
+    assert runner.needs_a_second_look(run, set(untouched.split())) is again
 
 
 def test_the_states_the_cache_accepts_are_the_states_status_shows():
