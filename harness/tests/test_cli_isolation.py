@@ -140,8 +140,14 @@ def test_stopping_the_harness_stops_every_test_process_and_removes_its_temp_fold
     signum, to_the_group, exit_code = STOPS[stop]
     mark = fake_repo / "mark.jsonl"
     fake.write(fake_repo, "01_add", fake.LINGERING_ADD)
+    # As a terminal starts it: Ctrl-C raises KeyboardInterrupt even where this test runs
+    # in the background of a script (which starts it with SIGINT ignored).
+    start = (
+        "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "runpy.run_module('harness', run_name='__main__')"
+    )
     harness_process = subprocess.Popen(
-        [sys.executable, "-m", "harness", "--root", str(fake_repo)],
+        [sys.executable, "-c", start, "--root", str(fake_repo)],
         cwd=catalog_module.ROOT,
         env={**os.environ, "KATA_MARK": str(mark)},
         stdin=subprocess.DEVNULL,
