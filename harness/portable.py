@@ -52,12 +52,17 @@ def group_options(windows: bool | None = None) -> dict[str, Any]:
     return {"start_new_session": True}
 
 
-def kill_tree(pid: int, windows: bool | None = None) -> None:
-    """Stop the process ``pid`` and every process of its group (or tree), at once."""
-    if _windows(windows):
-        _kill_tree_windows(pid)
-    else:
-        _kill_group_posix(pid)
+def kill_tree(process: subprocess.Popen, windows: bool | None = None) -> None:
+    """Stop ``process`` and every process of its group (or tree), at once.
+
+    POSIX: the group outlives its first process, so this also reaches what the test
+    process left running when it exited. Windows: the tree is found from a running
+    process only (and taskkill costs a process), so only a running one is stopped.
+    """
+    if not _windows(windows):
+        _kill_group_posix(process.pid)
+    elif process.poll() is None:
+        _kill_tree_windows(process.pid)
 
 
 def _kill_group_posix(pgid: int, killpg: Callable[[int, int], None] | None = None) -> None:

@@ -263,7 +263,7 @@ class PendingSession:
                 _kill(process)
                 killed = True
                 break
-        events.read(final=True)
+        events.read()
         output.read()
         return Session(
             events=events.events,
@@ -315,7 +315,7 @@ def to_the_end(step: Callable[[], None]) -> None:
 
 def _kill(process: subprocess.Popen) -> None:
     """Kill the test process and everything it started (its process group), and reap it."""
-    portable.kill_tree(process.pid)
+    portable.kill_tree(process)
     if process.poll() is None:
         process.kill()
     process.wait()
@@ -332,8 +332,8 @@ class EventReader:
         self.exited = False
         self.timeout: float | None = None
 
-    def read(self, final: bool = False) -> bool:
-        """Read what was added; True if there was anything. ``final``: the process is gone."""
+    def read(self) -> bool:
+        """Read what was added; True if there was anything."""
         try:
             with open(self.path, "rb") as file:
                 file.seek(self.offset)

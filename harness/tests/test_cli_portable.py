@@ -47,10 +47,26 @@ def test_each_system_starts_the_test_process_in_a_group_of_its_own():
         assert subprocess.CREATE_NEW_PROCESS_GROUP == portable.CREATE_NEW_PROCESS_GROUP
 
 
-def test_on_windows_the_whole_process_tree_is_stopped_by_taskkill():
+class Running:
+    """A Popen as kill_tree sees it."""
+
+    def __init__(self, pid: int, running: bool) -> None:
+        self.pid, self.running = pid, running
+
+    def poll(self) -> int | None:
+        return None if self.running else 0
+
+
+def test_on_windows_the_whole_process_tree_is_stopped_by_taskkill(monkeypatch):
     calls = []
     portable._kill_tree_windows(4321, run=lambda argv, **options: calls.append(argv))
     assert calls == [["taskkill", "/F", "/T", "/PID", "4321"]]
+    stopped = []
+    monkeypatch.setattr(portable, "_kill_tree_windows", stopped.append)
+    portable.kill_tree(Running(4321, running=True), windows=True)
+    portable.kill_tree(Running(4322, running=False), windows=True)
+    assert stopped == [4321], "a process that has ended has no tree left to find"
+    monkeypatch.undo()
 
     def missing(argv, **options):
         raise FileNotFoundError("taskkill")
@@ -58,11 +74,17 @@ def test_on_windows_the_whole_process_tree_is_stopped_by_taskkill():
     portable._kill_tree_windows(4321, run=missing)  # no taskkill: nothing to do, no error
 
 
-def test_a_group_that_is_gone_already_is_not_an_error():
+def test_on_posix_the_group_is_stopped_even_after_its_first_process_ended(monkeypatch):
+    signalled = []
+    monkeypatch.setattr(portable, "_kill_group_posix", signalled.append)
+    portable.kill_tree(Running(4321, running=False), windows=False)
+    assert signalled == [4321], "what it left running is in its group"
+
     def gone(pgid: int, signum: int) -> None:
         raise ProcessLookupError
 
-    portable._kill_group_posix(4321, killpg=gone)
+    monkeypatch.undo()
+    portable._kill_group_posix(4321, killpg=gone)  # nothing left: not an error
 
 
 @POSIX_ONLY
@@ -76,7 +98,7 @@ def test_killing_the_tree_stops_the_process_and_what_it_started():
         **portable.group_options(),
     )
     child = int(parent.stdout.readline())
-    portable.kill_tree(parent.pid)
+    portable.kill_tree(parent)
     assert parent.wait(timeout=10) == -signal.SIGKILL
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
