@@ -3,15 +3,15 @@ ARGS`` with a watchdog, so the tests never outlive the harness that started them
 
 The harness gives this process a pipe as its standard input and never writes to it.
 When the harness is gone, whatever ended it (SIGKILL included), the pipe reaches
-end-of-file: the watchdog then removes the run's temporary folder and ends this
-process and everything it started (its process group). The tests themselves read
-standard input from the null device, as they would with ``stdin=DEVNULL``.
+end-of-file: the watchdog then ends this process and everything it started (its
+process group), and the run's temporary folder is removed once they are gone (see
+portable.remove_after_group). The tests themselves read standard input from the
+null device, as they would with ``stdin=DEVNULL``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import threading
 
@@ -27,9 +27,11 @@ def watch_parent(descriptor: int, folder: str | None) -> None:
             pass
     except OSError:
         pass
-    if folder:
-        shutil.rmtree(folder, ignore_errors=True)
-    portable.kill_own_group()
+    try:
+        # Held in a name to the end: a Popen dropped while its process runs warns.
+        remover = portable.remove_after_group(folder) if folder else None  # noqa: F841
+    finally:
+        portable.kill_own_group()  # ends this process; the remover is never waited for
 
 
 def start_watchdog() -> None:
@@ -49,7 +51,7 @@ def main() -> None:
     start_watchdog()
     import pytest
 
-    sys.exit(pytest.console_main())
+    sys.exit(pytest.main())
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -83,6 +84,47 @@ def _kill_tree_windows(pid: int, run: Callable[..., Any] = subprocess.run) -> No
             timeout=KILL_TIMEOUT,
             check=False,
         )
+
+
+# Run detached: waits for a process group to be gone, then removes a folder.
+REMOVER = """\
+import os, shutil, sys, time
+group, folder = int(sys.argv[1]), sys.argv[2]
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline:
+    try:
+        os.killpg(group, 0)
+    except OSError:
+        break
+    time.sleep(0.05)
+shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
+def remove_after_group(
+    folder: str, group: int | None = None, windows: bool | None = None
+) -> subprocess.Popen | None:
+    """From inside the test process, about to end its group: have ``folder`` removed.
+
+    POSIX: by a detached process (returned), once the group (this process's by default)
+    is gone; removing it first would race with the tests still writing into it.
+    Windows: now, as far as files in use allow.
+    """
+    if not _windows(windows):
+        group = os.getpgrp() if group is None else group
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", REMOVER, str(group), folder],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # out of the group about to be killed
+            )
+        except (OSError, RuntimeError):  # no process left to start (or shutting down)
+            pass
+    with contextlib.suppress(Exception):  # 3.13.0's rmtree can assert under races
+        shutil.rmtree(folder, ignore_errors=True)
+    return None
 
 
 def kill_own_group(windows: bool | None = None) -> None:

@@ -115,6 +115,29 @@ def test_killing_the_tree_stops_the_process_and_what_it_started():
     parent.stdout.close()
 
 
+@POSIX_ONLY
+def test_the_run_folder_is_removed_once_the_group_that_used_it_is_gone(tmp_path):
+    folder = tmp_path / "harness-run"
+    (folder / "pymp-pool").mkdir(parents=True)
+    group = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], **portable.group_options()
+    )
+    remover = portable.remove_after_group(str(folder), group=group.pid)
+    assert remover is not None
+    time.sleep(0.5)
+    assert folder.exists(), "not while a process of the group may still write into it"
+    portable.kill_tree(group)
+    group.wait(timeout=10)
+    assert remover.wait(timeout=10) == 0 and not folder.exists()
+
+
+def test_on_windows_the_run_folder_is_removed_at_once(tmp_path):
+    folder = tmp_path / "harness-run"
+    (folder / "pymp-pool").mkdir(parents=True)
+    portable.remove_after_group(str(folder), windows=True)
+    assert not folder.exists()
+
+
 # --- stop signals ------------------------------------------------------------------------------
 def test_the_stop_signals_are_sigterm_and_sighup_or_ctrl_break_on_windows():
     names = {signal.Signals(s).name for s in portable.stop_signals(windows=False)}
