@@ -9,12 +9,14 @@ curriculum (the hidden ``--root`` option).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from harness import bench, interview, progress, reveal, run, stubs, watch
+from harness import bench, interview, portable, progress, reveal, run, state, stubs, watch
 from harness import catalog as catalog_module
 from harness.catalog import LEVELS, Catalog, Kata
 from harness.dojo import local as dojo_local
@@ -33,6 +35,7 @@ UNKNOWN_KATA = (
     "unknown kata {name!r}. Valid names: {names} (a number such as {number} or a slug "
     "such as {slug} works too)"
 )
+UNKNOWN_COMMAND = "unknown command {word!r}. Commands: {commands} (status is the default)"
 NO_CATALOG = "there is no {catalog} in {root}: run from the repository, or give --root"
 BAD_CATALOG = "{catalog} cannot be read: {error}"
 NEED_JOIN_AND_TEAM = "--join URL and --team NAME go together: a team joins a room by name"
@@ -81,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch_parser.add_argument("kata", nargs="?", help=kata_help)
     watch_parser.add_argument(
         "--poll",
-        type=positive,
+        type=POLL_SECONDS,
         default=watch.DEFAULT_POLL,
         metavar="SECONDS",
         help=f"how often to look at the file (default {watch.DEFAULT_POLL:g} s); "
@@ -107,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_parser.add_argument(
         "--repeat",
-        type=positive_int,
+        type=REPEATS,
         default=bench.DEFAULT_REPEAT,
         metavar="N",
         help=f"keep the best of N runs (default {bench.DEFAULT_REPEAT})",
@@ -126,11 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
         "or `bench` to measure it",
     )
     dojo_parser.add_argument(
-        "--minutes", type=positive, default=5.0, metavar="M", help="minutes per turn (default 5)"
+        "--minutes",
+        type=TURN_MINUTES,
+        default=5.0,
+        metavar="M",
+        help="minutes per turn (default 5)",
     )
     dojo_parser.add_argument("--people", metavar='"ana,bo,cy"', help="who takes turns, in order")
     dojo_parser.add_argument(
-        "--turns", type=positive_int, metavar="N", help="stop after N turns (default: when green)"
+        "--turns", type=TURNS, metavar="N", help="stop after N turns (default: when green)"
     )
     team = dojo_parser.add_argument_group("a team in a room (see `dojo serve`)")
     team.add_argument(
@@ -158,8 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=dojo_room.DEFAULT_PORT,
         help=f"the port (default {dojo_room.DEFAULT_PORT}; 0 picks a free one)",
     )
-    room.add_argument("--teams", type=positive_int, default=30, help=argparse.SUPPRESS)
-    room.add_argument("--seconds", type=positive, default=60.0, help=argparse.SUPPRESS)
+    room.add_argument("--teams", type=BENCH_TEAMS, default=30, help=argparse.SUPPRESS)
+    room.add_argument("--seconds", type=BENCH_SECONDS, default=60.0, help=argparse.SUPPRESS)
 
     interview_parser = command(
         "interview", "a timed kata you have not solved, with no hints, and a report"
@@ -167,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     interview_parser.add_argument("--level", choices=LEVELS, help="only katas of this level")
     interview_parser.add_argument(
         "--minutes",
-        type=positive,
+        type=INTERVIEW_MINUTES,
         default=interview.DEFAULT_MINUTES,
         metavar="M",
         help=f"the time allowed (default {interview.DEFAULT_MINUTES:g})",
@@ -176,14 +183,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
-    return value
+def number_in(low: float, high: float, unit: str, example: str) -> Callable[[str], float]:
+    """An argparse type: a finite number from ``low`` (excluded when 0) to ``high``.
+
+    nan, inf, negative numbers and zero are usage errors that say what is valid.
+    """
+
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and low <= value <= high and (low > 0 or value > 0)):
+            start = f"more than {low:g}" if low == 0 else f"from {low:g}"
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not valid: give a number of {unit} {start} to {high:g}, "
+                f"such as {example}"
+            )
+        return value
+
+    return number
 
 
 def port_number(text: str) -> int:
@@ -196,14 +215,31 @@ def port_number(text: str) -> int:
     return value
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
-    return value
+def whole_number_in(low: int, high: int, unit: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not valid: give a whole number of {unit} from {low} to {high}"
+            )
+        return value
+
+    return whole
+
+
+# How often `watch` looks at the file: too often is a busy loop, too rarely misses the point.
+POLL_SECONDS = number_in(0.01, 60, "seconds", "0.5")
+TURN_MINUTES = number_in(0.5, 240, "minutes", "5")  # a dojo turn: 30 s to four hours
+INTERVIEW_MINUTES = number_in(0, state.LONGEST_INTERVIEW / 60, "minutes", "30")
+TURNS = whole_number_in(1, 1000, "turns")
+REPEATS = whole_number_in(1, 100, "runs")
+BENCH_TEAMS = whole_number_in(1, 200, "teams")  # `dojo bench`'s simulated room
+BENCH_SECONDS = number_in(0, 3600, "seconds", "60")
 
 
 def with_default_command(argv: list[str]) -> list[str]:
@@ -211,6 +247,17 @@ def with_default_command(argv: list[str]) -> list[str]:
     if any(word in COMMANDS or word in ("-h", "--help") for word in argv):
         return argv
     return ["status", *argv]
+
+
+def first_word(argv: list[str]) -> str | None:
+    """The first argument that is not an option (nor --root's value): the command."""
+    words = iter(argv)
+    for word in words:
+        if word == "--root":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def find_kata(catalog: Catalog, name: str) -> Kata | None:
@@ -256,24 +303,41 @@ def next_or_named(
 
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(with_default_command(list(sys.argv[1:] if argv is None else argv)))
+    words = list(sys.argv[1:] if argv is None else argv)
+    word = first_word(words)
+    if word is not None and word not in COMMANDS:
+        parser.error(UNKNOWN_COMMAND.format(word=word, commands=", ".join(COMMANDS)))
+    args = parser.parse_args(with_default_command(words))
     console = console or Console()
-    root = Path(getattr(args, "root", None) or catalog_module.ROOT).resolve()
-    if not (root / catalog_module.CATALOG_FILE).is_file():
-        parser.error(NO_CATALOG.format(catalog=catalog_module.CATALOG_FILE.as_posix(), root=root))
+    root = Path(getattr(args, "root", None) or catalog_module.ROOT)
+    catalog_file = catalog_module.CATALOG_FILE.as_posix()
+    try:
+        root = root.resolve()
+        found = (root / catalog_module.CATALOG_FILE).is_file()
+    except (OSError, ValueError):  # a path the system cannot even look at
+        found = False
+    if not found:
+        parser.error(NO_CATALOG.format(catalog=catalog_file, root=root))
     try:
         catalog = catalog_module.load(root)
-    except (catalog_module.CatalogError, ValueError) as error:  # TOMLDecodeError too
-        parser.error(
-            BAD_CATALOG.format(catalog=catalog_module.CATALOG_FILE.as_posix(), error=error)
-        )
+    except (OSError, ValueError, TypeError) as error:  # TOMLDecodeError, CatalogError too
+        parser.error(BAD_CATALOG.format(catalog=catalog_file, error=error))
     # Usage errors (an unknown kata) show the usage of the command at fault.
     parser = args.by_name.get(args.command, parser)
-    try:
-        return dispatch(parser, args, catalog, root, console)
-    except KeyboardInterrupt:
-        console.print()
-        return 130
+    # SIGTERM and a closed terminal (SIGHUP) stop the command as Ctrl-C does, so the
+    # test processes it started are stopped too (see runner.PendingSession).
+    with portable.stopping_on_signals():
+        try:
+            note = state.repair(root)
+            if note:
+                console.note(note)
+            return dispatch(parser, args, catalog, root, console)
+        except KeyboardInterrupt:
+            with contextlib.suppress(OSError, ValueError):
+                console.print()
+            return 130
+        except portable.Stopped as stop:
+            return stop.exit_code  # the terminal may be gone: nothing more to say
 
 
 def dispatch(

@@ -369,18 +369,10 @@ def _save(root: Path, attempt: Attempt, console: Console) -> None:
 def _remember(root: Path, kata: Kata, now: float, budget: float) -> dict[str, str]:
     """Record the interview (hints hide) and the tests' fingerprints at its start."""
     fingerprint = integrity.fingerprint(root, kata)
-    saved = state_module.load(root)
-    saved.data["interview"] = {
-        "kata": kata.name,
-        "started_at": now,
-        "ends_at": now + budget,
-        "tests": fingerprint,
-    }
-    progress.save_quietly(saved)
+    interview = {"kata": kata.name, "started_at": now, "ends_at": now + budget, "tests": fingerprint}
+    state_module.update(root, lambda state: state.data.update(interview=interview))
     return fingerprint
 
 
 def _forget(root: Path) -> None:
-    saved = state_module.load(root)
-    if saved.data.pop("interview", None) is not None:
-        progress.save_quietly(saved)
+    state_module.update(root, lambda state: state.data.pop("interview", None))

@@ -14,12 +14,13 @@ A result is cached under a key made of the kata's kata.py and test_kata.py (and 
 other .py file in its folder), plus an environment key (Python's version, the
 harness's own modules, conftest.py and the pytest configuration), so an unchanged
 kata is not run again and a changed harness re-runs everything. `status` runs every
-stale kata in one pytest session.
+stale kata in one pytest session (harness.runner isolates them from each other's
+crashes, exits and hangs). Only results that say something about the kata are cached:
+not those of a session that was interrupted or killed from outside.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import sys
@@ -113,13 +114,9 @@ class KataStatus:
 
     @classmethod
     def from_cache(cls, kata: Kata, entry: dict[str, Any]) -> KataStatus:
+        """From an entry of the state file, which harness.state has already checked."""
         return cls(
-            kata,
-            str(entry["state"]),
-            int(entry.get("passed", 0)),
-            int(entry.get("total", 0)),
-            str(entry.get("message", "")),
-            list(entry.get("tests", [])),
+            kata, entry["state"], entry["passed"], entry["total"], entry["message"], entry["tests"]
         )
 
 
@@ -210,7 +207,6 @@ class Progress:
     statuses: list[KataStatus]
     ran: list[str] = field(default_factory=list)  # the katas whose tests ran now
     sessions: list[runner.Session] = field(default_factory=list)
-    warning: str = ""
 
     def get(self, name: str) -> KataStatus | None:
         return next((s for s in self.statuses if s.name == name), None)
@@ -226,8 +222,7 @@ def refresh(
     """The status of ``katas`` (all by default): cached where unchanged, else run now."""
     catalog = load_catalog(root)
     wanted = list(catalog if katas is None else katas)
-    saved = state_module.load(root)
-    cache = saved.section("results")
+    cache = state_module.load(root).section("results")
     environment = environment_key(root)
     statuses: dict[str, KataStatus] = {}
     stale: list[Kata] = []
@@ -239,24 +234,24 @@ def refresh(
             continue
         keys[kata.name] = key = kata_key(kata, environment)
         entry = cache.get(kata.name)
-        if not fresh and isinstance(entry, dict) and entry.get("key") == key:
-            try:
-                statuses[kata.name] = KataStatus.from_cache(kata, entry)
-                continue
-            except (KeyError, TypeError, ValueError):
-                pass  # a damaged entry: run the kata again
+        if not fresh and entry is not None and entry["key"] == key:
+            statuses[kata.name] = KataStatus.from_cache(kata, entry)
+            continue
         stale.append(kata)
-    progress = Progress([], ran=[k.name for k in stale], warning=saved.problem)
+    progress = Progress([], ran=[k.name for k in stale])
     if stale:
-        runs, progress.sessions = runner.run_katas(
-            root, catalog, stale, ["-q", "--tb=no"], idle_limit=idle_limit
-        )
         pristine = stubs.pristine(root, stale)
+        untouched = {k.name for k in stale if stubs.is_untouched(k, pristine.get(k.name))}
+        runs, progress.sessions = runner.run_katas(
+            root, catalog, stale, ["-q", "--tb=no"], idle_limit=idle_limit, untouched=untouched
+        )
+        fresh_results = {}
         for kata in stale:
-            status = status_of(runs[kata.name], stubs.is_untouched(kata, pristine.get(kata.name)))
-            statuses[kata.name] = status
-            cache[kata.name] = status.to_cache(keys[kata.name])
-        save_quietly(saved)
+            run = runs[kata.name]
+            statuses[kata.name] = status = status_of(run, kata.name in untouched)
+            if run.cacheable:
+                fresh_results[kata.name] = status.to_cache(keys[kata.name])
+        state_module.update(root, lambda state: state.section("results").update(fresh_results))
     progress.statuses = [statuses[kata.name] for kata in wanted]
     return progress
 
@@ -276,7 +271,7 @@ def cached(root: Path) -> list[KataStatus]:
         entry = cache.get(kata.name)
         if missing:
             statuses.append(KataStatus(kata, "missing", message=missing))
-        elif isinstance(entry, dict) and entry.get("key") == kata_key(kata, environment):
+        elif entry is not None and entry["key"] == kata_key(kata, environment):
             statuses.append(KataStatus.from_cache(kata, entry))
         else:
             statuses.append(KataStatus(kata, "unknown"))
@@ -287,16 +282,10 @@ def remember(root: Path, run: runner.KataRun, key: str) -> KataStatus:
     """Turn a run made elsewhere (``run``, ``watch``) into a status, and cache it."""
     pristine = stubs.pristine(root, [run.kata]).get(run.kata.name)
     status = status_of(run, stubs.is_untouched(run.kata, pristine))
-    saved = state_module.load(root)
-    saved.section("results")[run.kata.name] = status.to_cache(key)
-    save_quietly(saved)
+    if run.cacheable:
+        entry = {run.kata.name: status.to_cache(key)}
+        state_module.update(root, lambda state: state.section("results").update(entry))
     return status
-
-
-def save_quietly(saved: state_module.State) -> None:
-    """A cache that cannot be written (read-only checkout) is not worth failing over."""
-    with contextlib.suppress(OSError):
-        saved.save()
 
 
 def next_kata(statuses: list[KataStatus], after: Kata | None = None) -> KataStatus | None:
@@ -309,8 +298,8 @@ def next_kata(statuses: list[KataStatus], after: Kata | None = None) -> KataStat
 
 
 def interview_in_progress(root: Path, now: float) -> dict[str, Any] | None:
-    interview = state_module.load(root).data.get("interview")
-    if isinstance(interview, dict) and float(interview.get("ends_at", 0)) > now:
+    interview = state_module.load(root).data.get("interview")  # checked: ends_at is a time
+    if interview is not None and interview["ends_at"] > now:
         return interview
     return None
 
@@ -344,8 +333,6 @@ def render_status(progress: Progress, console: Console, hints_hidden: bool = Fal
             line += style.paint(f"  {first_line(status.message)}", "dim")
         console.print(line)
     console.print()
-    if progress.warning:
-        console.print(style.paint(progress.warning, "yellow"))
     upcoming = next_kata(statuses)
     if upcoming is None:
         console.print(style.paint(ALL_DONE, "green") if passed == len(statuses) else NOTHING_TO_DO)

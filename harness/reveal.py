@@ -39,11 +39,8 @@ SOLUTION_OTHERS = "Known wrong versions, with the mistake each one teaches: {fil
 
 
 def revealed(root: Path, kata: Kata) -> int:
-    hints = state_module.load(root).section("hints")
-    try:
-        return max(0, min(int(hints.get(kata.name, 0)), len(kata.hints)))
-    except (TypeError, ValueError):
-        return 0
+    hints = state_module.load(root).section("hints")  # checked: whole numbers from 0
+    return min(hints.get(kata.name, 0), len(kata.hints))
 
 
 def hint_command(root: Path, kata: Kata, console: Console) -> int:
@@ -52,17 +49,20 @@ def hint_command(root: Path, kata: Kata, console: Console) -> int:
     lesson = kata.relative(kata.lesson)
     interview = progress.interview_in_progress(root, console.now())
     if interview is not None and interview.get("kata") == kata.name:
-        left = float(interview["ends_at"]) - console.now()
+        left = interview["ends_at"] - console.now()
         minutes = f"{int(left // 60)} min {int(left % 60)} s"
         console.print(HINTS_HIDDEN.format(name=kata.name, left=minutes))
         return 1
     if not kata.hints:
         console.print(NO_HINTS.format(name=kata.name, lesson=lesson))
         return 0
-    saved = state_module.load(root)
     level = min(revealed(root, kata) + 1, len(kata.hints))
-    saved.section("hints")[kata.name] = level
-    progress.save_quietly(saved)
+
+    def reveal(state: state_module.State) -> None:  # the count on disk now: never lower it
+        hints = state.section("hints")
+        hints[kata.name] = max(level, hints.get(kata.name, 0))
+
+    state_module.update(root, reveal)
     if level > 1:
         console.print(style.paint(HINT_EARLIER, "dim"))
         for number, text in enumerate(kata.hints[: level - 1], 1):

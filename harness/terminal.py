@@ -1,7 +1,10 @@
 """What the harness writes to the learner's terminal, and what it reads back.
 
-Colour only on a terminal and never with ``NO_COLOR`` (https://no-color.org); symbols
-fall back to ASCII where the terminal's encoding cannot show them. The interactive
+Colour only on a terminal that understands escape sequences (on Windows, a console
+with virtual terminal processing; see harness.portable) and never with ``NO_COLOR``
+(https://no-color.org); symbols fall back to ASCII where the terminal's encoding
+cannot show them. Notes (a damaged state file set aside) go to standard error, so
+``--json`` output stays a JSON document. The interactive
 commands (watch, dojo, interview) take a :class:`Console`, so their clock, sleep and
 keyboard can be replaced in tests and nothing waits for real.
 """
@@ -16,6 +19,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
+
+from harness import portable
 
 COLOURS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "bold": "1", "dim": "2"}
 CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"
@@ -33,12 +38,11 @@ BAR_FULL = ("█", "#")
 BAR_EMPTY = ("░", "-")
 
 
-def wants_colour(stream: TextIO, env: Mapping[str, str]) -> bool:
-    """Colour on a terminal, unless NO_COLOR is set to anything but the empty string."""
+def wants_colour(stream: TextIO, env: Mapping[str, str], escapes: bool | None = None) -> bool:
+    """Colour where the terminal shows it, unless NO_COLOR is set to anything but ""."""
     if env.get("NO_COLOR"):
         return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    return portable.understands_escapes(stream, env) if escapes is None else escapes
 
 
 def can_show(stream: TextIO, text: str) -> bool:
@@ -52,7 +56,9 @@ def can_show(stream: TextIO, text: str) -> bool:
 
 class Style:
     def __init__(self, stream: TextIO, env: Mapping[str, str] | None = None) -> None:
-        self.colour = wants_colour(stream, os.environ if env is None else env)
+        env = os.environ if env is None else env
+        self.escapes = portable.understands_escapes(stream, env)  # colour, clearing the screen
+        self.colour = wants_colour(stream, env, self.escapes)
         self.unicode = can_show(stream, "✓✗·⏱█░—×")
 
     def paint(self, text: str, *colours: str) -> str:
@@ -121,6 +127,7 @@ class Console:
     """Where a command writes and how it waits. Tests pass fakes for every field."""
 
     out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     clock: Callable[[], float] = time.monotonic  # for intervals
     now: Callable[[], float] = time.time  # wall time, for what outlives the process
@@ -141,9 +148,17 @@ class Console:
             self.out.write(text.encode(encoding, "replace").decode(encoding) + "\n")
         self.out.flush()
 
+    def note(self, text: str) -> None:
+        """A line about the harness itself (not the katas), on standard error."""
+        try:
+            self.err.write(text + "\n")
+            self.err.flush()
+        except (OSError, UnicodeEncodeError, ValueError):
+            pass  # nowhere to say it: the note is not worth failing the command over
+
     def clear(self) -> None:
         """Clear the screen between runs on a terminal; elsewhere, a separator line."""
-        if self.tty:
+        if self.style.escapes:
             self.out.write(CLEAR_SCREEN)
         else:
             self.out.write("\n" + "-" * 72 + "\n")

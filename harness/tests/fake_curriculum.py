@@ -73,6 +73,10 @@ def pytest_ini(timeout: int = 1) -> str:
 
 
 PYTEST_INI = pytest_ini()
+# A test that starts pytest subprocesses (the CLI's, pytester's) waits for several
+# interpreters to start and import the plugin: seconds each on a busy machine, where a
+# kata test's 5 s timeout is for one test's own code.
+SUBPROCESS_TIMEOUT = 120
 
 CONFTEST = 'pytest_plugins = ["harness.judge.plugin"]\n'
 
@@ -171,6 +175,40 @@ CRASHING_GREET = (
     '"""Mine."""\n\nimport os\nimport signal\n\n\nasync def greet(name: str) -> str:\n'
     "    os.kill(os.getpid(), signal.SIGKILL)\n"
 )
+# Misbehaving learner code: each must change nothing but its own kata's result.
+EXITING_ADD = "import sys; sys.exit(0)\n" + SOLUTIONS["01_add"]  # the issue's example
+INTERRUPTING_ADD = (
+    '"""Mine."""\n\n\nasync def add(a: int, b: int) -> int:\n    raise KeyboardInterrupt\n'
+)
+EXITING_ZERO_GREET = CRASHING_GREET.replace("os._exit(3)", "os._exit(0)")
+# A thread that never ends (so the test process cannot exit), a subprocess that sleeps,
+# and a multiprocessing temp folder; it adds a line saying where they are to $KATA_MARK.
+LINGERING_ADD = '''\
+"""Mine: leaves things running."""
+
+import json
+import multiprocessing.util
+import os
+import subprocess
+import sys
+import threading
+import time
+
+threading.Thread(target=lambda: [time.sleep(1) for _ in iter(int, 1)]).start()
+_sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)"])
+_seen = {
+    "pid": os.getpid(),
+    "group": os.getpgrp() if hasattr(os, "getpgrp") else None,
+    "sleeper": _sleeper.pid,
+    "pymp": multiprocessing.util.get_temp_dir(),
+}
+with open(os.environ["KATA_MARK"], "a", encoding="utf-8") as _mark:
+    _mark.write(json.dumps(_seen) + "\\n")  # one line per load: each test loads kata.py
+
+
+async def add(a: int, b: int) -> int:
+    return a + b
+'''
 # Blocks the timeout's signal, then waits for a signal nobody sends: only the harness's
 # own watchdog can end it.
 UNSTOPPABLE_WAIT = (

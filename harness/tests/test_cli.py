@@ -20,8 +20,7 @@ from harness import cli, progress, state, stubs
 from harness.terminal import Console
 from harness.tests import fake_curriculum as fake
 
-# Each test runs pytest in a subprocess or two; the kata timeout (5 s) is for katas.
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(fake.SUBPROCESS_TIMEOUT)
 
 
 class Screen(io.StringIO):
@@ -40,7 +39,7 @@ def no_question(prompt: str) -> str:
 
 
 def console(tty: bool = False, env: dict[str, str] | None = None, answer=no_question) -> Console:
-    return Console(out=Screen(tty), env=env or {}, read_line=lambda: None, ask=answer)
+    return Console(out=Screen(tty), err=Screen(), env=env or {}, read_line=lambda: None, ask=answer)
 
 
 def harness(root: Path, *args: str, screen: Console | None = None) -> tuple[int, str]:
@@ -147,8 +146,12 @@ def test_the_state_file_says_do_not_edit_and_losing_it_loses_only_the_cache(fake
     path = state.state_path(fake_repo)
     assert "DO NOT EDIT" in json.loads(path.read_text())["_"]
     path.write_text("{ not json")  # as good as deleted
-    code, output = harness(fake_repo)
-    assert code == 0 and "could not be read" in output
+    screen = console()
+    code, output = harness(fake_repo, screen=screen)
+    note = screen.err.getvalue()
+    assert code == 0 and "note: .harness/state.json could not be used (it is not JSON" in note
+    assert "set aside as .harness/state.json.bad" in note and note.count("\n") == 1
+    assert path.with_name("state.json.bad").read_text() == "{ not json"
     assert "not started" in line_of(output, "01_add")
     assert json.loads(path.read_text())["results"]["01_add"]["state"] == "not_started"
     assert progress.refresh(fake_repo).ran == [], "the cache is back"

@@ -12,7 +12,7 @@ from harness import bench, catalog, cli
 from harness.terminal import Console
 from harness.tests import fake_curriculum as fake
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(fake.SUBPROCESS_TIMEOUT)
 
 
 def harness(root, *args: str) -> tuple[int, str]:

@@ -17,7 +17,7 @@ from harness.terminal import Console
 from harness.tests import fake_curriculum as fake
 from harness.tests.fake_time import FakeTime, fake_console
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(fake.SUBPROCESS_TIMEOUT)
 
 
 # --- watch -----------------------------------------------------------------------------------
