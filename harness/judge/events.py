@@ -41,7 +41,9 @@ class EventLog:
         self._file: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed at unconfigure
 
     def write(self, event: str, **fields: Any) -> None:
-        self._file.write(json.dumps({"event": event, "t": time.time(), **fields}) + "\n")
+        # pid: after a fork two processes could write here; the harness reads its own.
+        line = {"event": event, "t": time.time(), "pid": os.getpid(), **fields}
+        self._file.write(json.dumps(line) + "\n")
         self._file.flush()
 
     def close(self) -> None:
@@ -148,6 +150,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             duration=report.duration,
             message=message,
             diagnosis=diagnosis,
+            error=_error_kind(call),
         )
     return report
 
@@ -180,3 +183,11 @@ def _text(report: pytest.CollectReport) -> str:
     # The last "E   " lines of a collection error say what went wrong; keep them first.
     errors = [line[4:] for line in text.splitlines() if line.startswith("E   ")]
     return ("\n".join(errors) or text)[:MESSAGE_LIMIT]
+
+
+def _error_kind(call: pytest.CallInfo[None]) -> dict[str, Any] | None:
+    """The failure's type, and whether it was an Exception (SystemExit and the like are not)."""
+    if call.excinfo is None:
+        return None
+    value = call.excinfo.value
+    return {"type": type(value).__name__, "exception": isinstance(value, Exception)}

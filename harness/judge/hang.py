@@ -44,6 +44,7 @@ BUSY_FIX = (
 )
 NOT_STOPPING = "the code would not stop: it kept running after the test was stopped."
 NOT_STOPPING_FIX = "re-raise CancelledError after cleaning up (`except asyncio.CancelledError: ...; raise`)."
+TIMEOUT_PREFIX = "Timeout: "
 GAVE_UP = "The test process had to end here: the code did not stop {times} times in a row."
 SELECTOR_FILES = ("selectors.py", "asyncio/base_events.py", "asyncio/windows_events.py")
 HAS_ALARM = hasattr(signal, "SIGALRM") and hasattr(signal, "setitimer")
@@ -323,7 +324,9 @@ class HangTimer:
     def _give_up(self) -> None:
         latest = self.diagnoses.get(self.when) or self.diagnosis
         text = latest.render() if latest else NOT_STOPPING
-        self.give_up(f"{text}\n{GAVE_UP.format(times=self.fired - 1)}")
+        # "Timeout: " first: the harness CLI reads the explanation of a process that
+        # ended this way from the last line that starts so.
+        self.give_up(f"{TIMEOUT_PREFIX}{text}\n{GAVE_UP.format(times=self.fired - 1)}")
 
 
 def _write_and_exit(text: str) -> None:

@@ -170,17 +170,18 @@ HANGING_WAIT = (
     '"""Mine."""\n\nimport asyncio\n\n\nasync def wait_for_signal() -> str:\n'
     '    event = asyncio.Event()\n    await event.wait()  # nothing sets it\n    return "ready"\n'
 )
-# A real crash: the process is killed (os._exit would be refused by the judge).
+# A real crash, as native code would end the process: libc's _exit, not os._exit (which
+# the judge refuses) and not a signal (a run killed by a signal is not cached).
 CRASHING_GREET = (
-    '"""Mine."""\n\nimport os\nimport signal\n\n\nasync def greet(name: str) -> str:\n'
-    "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    '"""Mine."""\n\nimport ctypes\n\n\nasync def greet(name: str) -> str:\n'
+    "    ctypes.CDLL(None)._exit(3)\n"
 )
 # Misbehaving learner code: each must change nothing but its own kata's result.
 EXITING_ADD = "import sys; sys.exit(0)\n" + SOLUTIONS["01_add"]  # the issue's example
 INTERRUPTING_ADD = (
     '"""Mine."""\n\n\nasync def add(a: int, b: int) -> int:\n    raise KeyboardInterrupt\n'
 )
-EXITING_ZERO_GREET = CRASHING_GREET.replace("os._exit(3)", "os._exit(0)")
+EXITING_ZERO_GREET = CRASHING_GREET.replace("_exit(3)", "_exit(0)")
 # A thread that never ends (so the test process cannot exit), a subprocess that sleeps,
 # and a multiprocessing temp folder; it adds a line saying where they are to $KATA_MARK.
 LINGERING_ADD = '''\
