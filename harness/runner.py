@@ -654,18 +654,14 @@ def needs_a_second_look(run: KataRun, untouched: Collection[str]) -> bool:
 
     Only a kata that did not pass, after other katas' code ran in the same process,
     when an earlier kata misbehaved (exited, was interrupted, timed out, broke a
-    fixture) and may have left the process broken, or when it is the learner's code
-    and so was the code of a kata before it (which may have changed the process
-    quietly: a patched asyncio, a recursion limit). An untouched stub changes
-    nothing and fails anyway: checking it again would only cost time. A collection
-    error happens before any learner code runs: it is always the kata's own.
+    fixture) and may have left the process broken. What a kata's code changes quietly
+    (a patched asyncio, a recursion limit, the environment) the judge undoes after each
+    test (harness/judge/isolation.py), so an edited kata before it is no reason. A
+    collection error happens before any learner code runs: it is always the kata's own.
     """
     if not run.ran_after or run.all_passed or run.collect_error:
         return False
-    if run.after_trouble:
-        return True
-    edited_before = any(name not in untouched for name in run.ran_after)
-    return run.kata.name not in untouched and edited_before
+    return run.after_trouble
 
 
 def run_alone(

@@ -253,7 +253,8 @@ def test_a_session_killed_from_outside_is_not_cached(fake_template):
         ("", False, False, "", False),  # first in its session: nothing else ran before
         ("01_add", False, True, "", False),  # it passed
         ("01_add", False, False, "02_greet", False),  # a stub, after well-behaved katas
-        ("01_add", False, False, "", True),  # the learner's code failed after the learner's
+        # the learner's code failed after the learner's: the judge undid what that changed
+        ("01_add", False, False, "", False),
         ("01_add", False, False, "01_add", False),  # ... after an untouched stub only
         ("01_add", True, False, "01_add 02_greet", True),  # after a kata that misbehaved
     ],
