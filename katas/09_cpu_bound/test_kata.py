@@ -31,6 +31,10 @@ HEAVY, HEAVY_COUNT = 120_000, 11_301
 # of the workload at once, >= 0.35 s (3.5x MAX_LAG; a single count alone is 1.7x). With
 # the counting in the pool, the heartbeat was late by <= 0.03 s on a 2-core machine at
 # load 8, and by 0.05 s at worst with three runs of this kata at once (MAX_LAG is 2x-3x).
+# A late heartbeat counts against the learner's code only when the watchdog saw that
+# code holding the loop: at load 17 (2 cores), the OS alone kept the loop thread off a
+# core for 0.11 s while the counting ran in the pool, with no line of the learner's
+# file on the loop's stack.
 MAX_LAG = 0.1
 
 TO_THE_POOL = (
@@ -285,10 +289,10 @@ async def test_the_heartbeat_keeps_ticking_while_the_pool_counts(pool, kata, kat
         counts = await counted(
             kata.count_primes_for_each(pool, primes_below, limits), pool, call=call
         )
-    if not pool.jobs and not pool.thread_jobs:  # counted on the loop: the heartbeat names the line
+    held_by_the_learner = monitor.worst is not None and bool(monitor.worst.where)
+    if held_by_the_learner and not pool.thread_jobs:  # the heartbeat names the line
         assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG, advice=TO_THE_POOL)
     assert_the_pool_got(pool, kata, len(limits), call=call, got=counts)
-    assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG, advice=TO_THE_POOL)
     if pool.peak_in_flight < len(limits):
         fail(
             ONE_AT_A_TIME.format(call=call, peak=pool.peak_in_flight, jobs=len(limits), workers=WORKERS),

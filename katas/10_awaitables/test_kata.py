@@ -31,6 +31,8 @@ DEADLINE = 0.6
 # While three scales weigh, the heartbeat may be late by MAX_LAG. Waiting for them with a
 # blocking call stalls it 3 x DELAY = 0.15 s (3x); with a future the loop runs on
 # (the heartbeat was late by <= 0.01 s on a 2-core machine at load 4-6: MAX_LAG is 5x).
+# A late heartbeat counts only when the watchdog saw the learner's code holding the loop:
+# on an overloaded machine the OS alone can keep the loop thread off a core that long.
 MAX_LAG = 0.05
 
 
@@ -122,6 +124,10 @@ ADDED_UNAWAITED = (
     "{why}"
 )
 ADDED_UNAWAITED_FIX = "inspect.isawaitable(item) recognises every awaitable: coroutines, Futures, Weighings."
+AWAIT_THE_CALLBACK = (
+    "let the loop wait for the scale: await a Future that the callback resolves (with "
+    "loop.call_soon_threadsafe), instead of a loop or a blocking call that waits for it."
+)
 NOT_WOKEN = (
     "{call} took {elapsed:.2f} s, though the scale called back after {delay} s: the event "
     "loop did not notice the {answer} until it woke up for something else (here a "
@@ -342,6 +348,7 @@ async def test_the_loop_keeps_ticking_while_the_scales_weigh(kata, kata_file, sc
             call=call,
             scales=basket,
         )
-    assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG)
+    if monitor.worst is not None and monitor.worst.where:  # the learner's line held the loop
+        assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG, advice=AWAIT_THE_CALLBACK)
     assert_callbacks_did_not_raise(*basket)
     assert_result(weights, [250.0, 80.0, 1200.0], call=call)
