@@ -94,13 +94,19 @@ class Form:
             "release the lease in `finally:` around the `yield`.",
         )
 
-    def lets_errors_through(self) -> str:
+    def fail_swallowed(self, what: str, *, caught: str) -> None:
+        """The block's exception (an error, a cancellation) did not come out of `async with`."""
+        __tracebackhide__ = True
         if self.is_class:
-            return f"return None from {self.exit} (no `return True`), so the error carries on"
-        return (
-            "use `try: yield ... finally:` (not `except`), or end the `except` with `raise`, "
-            "so the error carries on"
-        )
+            why = f"{self.exit} returned a true value, which tells `async with` it was handled"
+            fix = f"return None from {self.exit} (no `return True`), so the exception carries on."
+        else:
+            why = f"{self.exit} caught {caught} at its `yield` and did not raise it again"
+            fix = (
+                "use `try: yield ... finally:` (not `except`), or end the `except` with "
+                "`raise`, so the exception carries on."
+            )
+        fail(f"{what}: {why}.", fix=fix, where=self.where)
 
 
 def yield_line(function) -> int | None:
@@ -200,16 +206,10 @@ async def test_the_lease_is_released_when_the_block_raises(
     except BurntCake:
         pass
     else:
-        swallowed = (
-            f"{written.exit} returned a true value, which tells `async with` the error was handled"
-            if written.is_class
-            else f"{written.exit} caught it at its `yield` and did not raise it again"
-        )
-        fail(
+        written.fail_swallowed(
             f"the error inside the block disappeared: the block inside `async with {call}:` "
-            f"raised BurntCake, but the `async with` statement ended normally: {swallowed}.",
-            fix=written.lets_errors_through() + ".",
-            where=written.where,
+            "raised BurntCake, but the `async with` statement ended normally",
+            caught="it",
         )
     lease_id = desk.only_lease(call)
     why, fix = written.on_the_way_out()
@@ -269,14 +269,8 @@ async def test_the_lease_is_released_when_the_task_is_cancelled(
         where=written.where,
     )
     if not task.cancelled():
-        swallowed = (
-            f"{written.exit} returned a true value, which swallows the cancellation too"
-            if written.is_class
-            else f"{written.exit} caught CancelledError at its `yield` and did not raise it again"
-        )
-        fail(
+        written.fail_swallowed(
             f"`async with {call}:` swallowed the cancellation: task.cancelled() is False "
-            f"after task.cancel(): {swallowed}.",
-            fix=written.lets_errors_through() + ".",
-            where=written.where,
+            "after task.cancel()",
+            caught="CancelledError",
         )
