@@ -1,3 +1,6 @@
+"""Accepted: a top-level helper function of the learner's own file sent to the pool (a
+worker imports it by its module's name, under fork, forkserver and spawn alike)."""
+
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor

@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-MISTAKE = "wrong_direct_call.py:{line} in count_primes()"
+MISTAKE = ("without sending any work to the process pool you were given", "wrong_direct_call.py:{line} in count_primes()")
 
 
 async def count_primes(pool: Executor, primes_below: Callable[[int], int], limit: int) -> int:

@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-MISTAKE = "could not be sent to a worker process"
+MISTAKE = ("the pool could not send the function to a worker process", "wrong_lambda.py:{line} in count_primes()")
 
 
 async def count_primes(pool: Executor, primes_below: Callable[[int], int], limit: int) -> int:

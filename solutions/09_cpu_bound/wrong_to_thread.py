@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-MISTAKE = "the process pool you passed in never received the work"
+MISTAKE = ("your code ran primes_below in a thread (asyncio.to_thread)", "wrong_to_thread.py:{line} in count_primes()")
 
 
 async def count_primes(pool: Executor, primes_below: Callable[[int], int], limit: int) -> int:

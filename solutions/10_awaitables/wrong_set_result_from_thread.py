@@ -4,7 +4,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable
 
-MISTAKE = "the event loop did not notice the result until it woke up for something else"
+MISTAKE = "the event loop did not notice the weight until it woke up for something else"
 
 
 async def read_weight(scale) -> float:

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 
 import aiohttp
+import aiosqlite
 
 MISTAKE = "asked for GET /orders?page=6, a page past the end"
 
@@ -36,3 +37,16 @@ async def find_order(shop_url: str, predicate: Callable[[dict], bool]) -> dict |
 
 async def orders_of_customer(shop_url: str, customer: str) -> list[dict]:
     return [order async for order in iter_orders(shop_url) if order["customer"] == customer]
+
+
+SPENDING_QUERY = """
+    SELECT orders.customer, SUM(orders.quantity * products.price_cents) AS spent
+    FROM orders JOIN products ON products.id = orders.product_id
+    GROUP BY orders.customer ORDER BY orders.customer
+"""
+
+
+async def big_spenders(db_path: str, at_least_cents: int) -> list[str]:
+    async with aiosqlite.connect(db_path) as db:
+        async with db.execute(SPENDING_QUERY) as rows:
+            return [customer async for customer, spent in rows if spent >= at_least_cents]

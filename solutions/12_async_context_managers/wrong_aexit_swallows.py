@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 
-MISTAKE = 'the error inside the block disappeared'
+MISTAKE = ("the error inside the block disappeared", "OvenLease.__aexit__ returned a true value")
 
 
 async def acquire_lease(

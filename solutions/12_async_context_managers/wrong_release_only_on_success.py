@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 
-MISTAKE = 'the lease was never released after an error'
+MISTAKE = ("the lease was never released after an error", "the error is raised in mixer_lease at its `yield`", "wrong_release_only_on_success.py:{line} in mixer_lease()")
 
 
 async def acquire_lease(

@@ -1,0 +1,55 @@
+"""Mistake: `except Exception:` around the `yield` instead of `finally:`: a cancellation
+(CancelledError is a BaseException) skips the release."""
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import aiohttp
+
+MISTAKE = (
+    "the lease was never released after the task was cancelled",
+    "`except Exception:` does not see CancelledError",
+)
+
+
+async def acquire_lease(
+    session: aiohttp.ClientSession, base_url: str, resource: str, holder: str
+) -> str:
+    payload = {"resource": resource, "holder": holder}
+    async with session.post(f"{base_url}/leases", json=payload) as response:
+        response.raise_for_status()
+        return (await response.json())["id"]
+
+
+async def release_lease(session: aiohttp.ClientSession, base_url: str, lease_id: str) -> None:
+    async with session.delete(f"{base_url}/leases/{lease_id}") as response:
+        response.raise_for_status()
+
+
+class OvenLease:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, baker: str) -> None:
+        self.session = session
+        self.base_url = base_url
+        self.baker = baker
+        self.lease_id: str | None = None
+
+    async def __aenter__(self) -> "OvenLease":
+        self.lease_id = await acquire_lease(self.session, self.base_url, "oven", self.baker)
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        await release_lease(self.session, self.base_url, self.lease_id)
+
+
+@contextlib.asynccontextmanager
+async def mixer_lease(
+    session: aiohttp.ClientSession, base_url: str, baker: str
+) -> AsyncIterator[str]:
+    lease_id = await acquire_lease(session, base_url, "mixer", baker)
+    try:
+        yield lease_id
+    except Exception:  # <- mistake: a cancellation is not an Exception
+        await release_lease(session, base_url, lease_id)
+        raise
+    else:
+        await release_lease(session, base_url, lease_id)
