@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -88,6 +89,8 @@ class BlockingCall:
 
 
 def fix_for(function: str, overrides: Overrides = ()) -> str:
+    if function.startswith(("concurrent.futures.Future", "threading.", "queue.")):
+        function = "lock.acquire"  # the same advice: let the loop wait instead
     for prefix, fix in overrides:
         if function.startswith(prefix):
             return fix
@@ -123,6 +126,15 @@ class BlockingGuard:
         finally:
             buster.deactivate()
 
+    def _judge_first(self, frame: Any) -> bool:
+        """Walking out from the blocking call, is the judge's code met before the learner's?"""
+        for each in _frames(frame):
+            if self.learner.owns(each.f_code):
+                return False
+            if each.f_code.co_filename.startswith(JUDGE):
+                return True
+        return False
+
     def _recording(
         self,
         name: str,
@@ -140,6 +152,8 @@ class BlockingGuard:
             in_shutdown = _on_stack(frame, [(path, {"shutdown"}) for path in EXECUTOR_SHUTDOWN])
             if in_shutdown and _acquired_soon(args, kwargs):
                 return True
+            if self._judge_first(frame):
+                return True  # the judge's own work, done inside the learner's call
             learner = self.learner.stack(frame)
             if not learner:
                 return True  # not the learner's call: blockbuster will not raise
@@ -148,13 +162,41 @@ class BlockingGuard:
             elif _on_stack(frame, [("subprocess.py", {"__init__", "_execute_child"})]):
                 function = "subprocess.Popen"
             elif name.endswith(("acquire", "acquire_lock")):
-                function = "lock.acquire"
+                function = _waiting_for(frame)
             else:
                 function = name
             self.seen.append(BlockingCall(function, learner, self.overrides))
             return False
 
         return predicate
+
+
+# What a lock.acquire is really waiting in, named as the learner wrote it.
+WAITS = (
+    ("concurrent/futures/_base.py", "result", "concurrent.futures.Future.result"),
+    ("concurrent/futures/_base.py", "exception", "concurrent.futures.Future.exception"),
+    ("threading.py", "join", "threading.Thread.join"),
+    ("threading.py", "wait", "threading.Event.wait"),
+    ("queue.py", "get", "queue.Queue.get"),
+    ("queue.py", "put", "queue.Queue.put"),
+)
+
+
+def _waiting_for(frame: Any) -> str:
+    names = [(f.f_code.co_filename.replace("\\", "/"), f.f_code.co_name) for f in _frames(frame)]
+    for suffix, function, shown in WAITS:
+        if any(path.endswith(suffix) and name == function for path, name in names[:6]):
+            return shown
+    return "lock.acquire"
+
+
+def _frames(frame: Any) -> Iterator[Any]:
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
+
+
+JUDGE = str(Path(__file__).resolve().parent)  # harness/judge: its own reads are not the learner's
 
 
 def _on_stack(frame: Any, places: list[tuple[str, Any]]) -> bool:

@@ -7,7 +7,9 @@ aiohttp, the tests, the harness — is left out of what a learner is shown.
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import functools
 import itertools
 import linecache
 from collections.abc import Iterator
@@ -41,7 +43,10 @@ class LearnerFile:
         return self.at(line or code.co_firstlineno, _qualname(code))
 
     def at(self, line: int, function: str | None = None) -> Where:
+        """Line ``line``; ``function`` named as the file nests it (``OvenLease.__aexit__``)."""
         source = linecache.getline(self.path, line).strip() or None
+        if function and "." not in function:
+            function = _qualname_at(self.path, line, function) or function
         return Where(self.shown_as, line, function, source)
 
     # --- stacks --------------------------------------------------------------------
@@ -111,3 +116,42 @@ class LearnerFile:
 def _qualname(code: CodeType) -> str:
     name = getattr(code, "co_qualname", code.co_name)
     return name.replace(".<locals>", "")
+
+
+def _qualname_at(path: str, line: int, name: str) -> str | None:
+    """The qualified name of the function ``name`` whose body holds ``line``, from the source."""
+    for qualname, first, last in _functions(path):
+        if qualname.rsplit(".", 1)[-1] == name and first <= line <= last:
+            return qualname
+    return None
+
+
+@functools.cache
+def _functions_of(path: str, _version: int) -> tuple[tuple[str, int, int], ...]:
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    found: list[tuple[str, int, int]] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                qualname = f"{prefix}{child.name}"
+                found.append((qualname, child.lineno, child.end_lineno or child.lineno))
+                visit(child, qualname + ".")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return tuple(found)
+
+
+def _functions(path: str) -> tuple[tuple[str, int, int], ...]:
+    try:
+        version = Path(path).stat().st_mtime_ns
+    except OSError:
+        return ()
+    return _functions_of(path, version)

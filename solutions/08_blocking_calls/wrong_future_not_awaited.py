@@ -4,7 +4,7 @@ import asyncio
 import json
 import urllib.request
 
-MISTAKE = ("returned a Future instead of its result", "awaitables nobody awaited")
+MISTAKE = ("`read_station` returned a Future", "awaitables nobody awaited")
 
 
 class LegacyWeatherClient:

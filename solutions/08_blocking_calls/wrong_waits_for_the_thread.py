@@ -6,7 +6,7 @@ import urllib.request
 
 from concurrent.futures import ThreadPoolExecutor
 
-MISTAKE = ("the event loop was blocked by lock.acquire", "wrong_waits_for_the_thread.py:{line}")
+MISTAKE = ("the event loop was blocked by concurrent.futures.Future.result", "wrong_waits_for_the_thread.py:{line}")
 
 POOL = ThreadPoolExecutor(max_workers=8)
 

@@ -4,7 +4,7 @@ import inspect
 import threading
 from collections.abc import Awaitable
 
-MISTAKE = ("the event loop was blocked by lock.acquire", "wrong_blocking_wait.py:{line}")
+MISTAKE = ("the event loop was blocked by threading.Event.wait", "wrong_blocking_wait.py:{line}")
 
 
 async def read_weight(scale) -> float:
