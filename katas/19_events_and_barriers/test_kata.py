@@ -4,16 +4,30 @@ import asyncio
 
 import aiohttp
 import pytest
+from aiohttp import web
 
-from harness.judge import Budget, assert_ran_concurrently, assert_result, draw_timeline, expect, fail
+from harness.judge import (
+    Budget,
+    assert_ran_concurrently,
+    assert_result,
+    draw_timeline,
+    expect,
+    fail,
+)
 
-# Shoppers sign in at different speeds; dee takes 70 ms, the others at most 20 ms, so a
-# `ready` set before dee is signed in shows with a wide margin.
-SIGN_IN = {"ana": 0.0, "bo": 0.01, "cy": 0.02, "dee": 0.07, "eve": 0.0, "fay": 0.01}
+# Shoppers sign in at different speeds, within 20 ms. In the test of `ready`, the shop
+# holds dee's sign-in until the test lets it go: `ready` set before dee is signed in is
+# then seen for certain, not by racing the clock.
+SIGN_IN = {"ana": 0.0, "bo": 0.01, "cy": 0.02, "dee": 0.02, "eve": 0.0, "fay": 0.01}
 SHOPPERS = list(SIGN_IN)
+HELD = "dee"
+# How long the test watches for what must not happen yet: `ready` set while dee is held
+# (a wrong `ready` is set a few loop turns after the first sign-in is answered), a buy
+# while the doors are shut (a wrong buy reaches the shop a few ms after `ready`).
+LOOK_READY = 0.05
+LOOK_BUYS = 0.08
 BUY = 0.05  # each buy takes 50 ms: together ≈ 0.05 s, one at a time ≈ 0.3 s
 BUYS_TOGETHER = Budget(ideal=BUY, sequential=BUY * len(SHOPPERS))
-CLOSED = 0.13  # how long the doorman keeps the doors shut after starting the sale
 # Runners warm up at different speeds; dee needs 100 ms, ada none.
 WARM_UP = {"ada": 0.0, "bo": 0.03, "cy": 0.06, "dee": 0.1}
 RUNNERS = list(WARM_UP)
@@ -21,10 +35,19 @@ SPRINT = 0.05
 PATIENCE = 1.0  # seconds to wait for something that takes a tenth of that
 
 
-def open_shop(service) -> None:
+def open_shop(service, hold: asyncio.Event | None = None) -> None:
+    """The shop; with `hold`, dee's sign-in is answered only once `hold` is set."""
     for shopper, latency in SIGN_IN.items():
         service.route(f"/sign-in/{shopper}", json={"shopper": shopper}, latency=latency)
         service.route(f"/buy/{shopper}", json={"shopper": shopper, "item": "tv"}, latency=BUY)
+    if hold is not None:
+
+        async def held_sign_in(request: web.Request) -> web.Response:
+            async with asyncio.timeout(PATIENCE):  # never longer than that, whatever happens
+                await hold.wait()
+            return web.json_response({"shopper": HELD})
+
+        service.route(f"/sign-in/{HELD}", handler=held_sign_in)
 
 
 def open_track(service, failing: str | None = None) -> None:
@@ -61,47 +84,74 @@ async def finished(task: asyncio.Task, call: str, waiting_for: str):
     return task.result()
 
 
-async def event_set(event: asyncio.Event, task: asyncio.Task, call: str) -> None:
-    """Wait for `event` (at most PATIENCE); if the task ends first, say how."""
+async def until(condition, task: asyncio.Task, *, before: str, still: str) -> None:
+    """Wait (at most PATIENCE) until ``condition()``; if the task ends first, say how."""
     __tracebackhide__ = True
-    waiter = asyncio.create_task(event.wait())
-    await asyncio.wait({waiter, task}, timeout=PATIENCE, return_when=asyncio.FIRST_COMPLETED)
-    if waiter.done():
-        return
-    waiter.cancel()
-    if task.done():
-        if task.exception() is not None:
-            raise task.exception()  # shown at the learner's line
-        fail(f"{call} returned without ever setting `ready`.")
-    task.cancel()
-    await asyncio.wait({task}, timeout=PATIENCE)
-    fail(
-        f"{call} had not set `ready` {PATIENCE:g} s after it started (every sign-in takes "
-        f"at most {max(SIGN_IN.values())} s).",
-        fix="call ready.set() once every shopper is signed in.",
+    deadline = asyncio.get_running_loop().time() + PATIENCE
+    while not condition():
+        if task.done():
+            if task.exception() is not None:
+                raise task.exception()  # shown at the learner's line
+            fail(f"flash_sale returned {task.result()!r} before {before}.")
+        if asyncio.get_running_loop().time() > deadline:
+            task.cancel()
+            await asyncio.wait({task}, timeout=PATIENCE)
+            fail(f"{PATIENCE:g} s after flash_sale started, {still}.")
+        await asyncio.sleep(0.005)
+
+
+async def ready_set(ready: asyncio.Event, task: asyncio.Task) -> None:
+    """Wait for the learner's `ready` (at most PATIENCE)."""
+    __tracebackhide__ = True
+    await until(
+        ready.is_set,
+        task,
+        before="setting `ready`",
+        still=f"`ready` was still not set (every sign-in is answered within "
+        f"{max(SIGN_IN.values())} s)",
     )
+
+
+def signing_in(service) -> tuple[list[str], list[str]]:
+    """The shoppers whose sign-in the shop has answered, and those it has not (yet)."""
+    calls = calls_under(service, "/sign-in/")
+    done = [who(c) for c in calls if c.ended is not None]
+    return done, [shopper for shopper in SHOPPERS if shopper not in done]
 
 
 # --- the flash sale ---------------------------------------------------------------------------
 async def test_ready_is_set_once_every_shopper_has_signed_in(kata, service):
     """An Event set too early tells the doorman a lie: set it when the condition is true."""
-    open_shop(service)
+    dee_may_finish = asyncio.Event()
+    open_shop(service, hold=dee_may_finish)
     ready, doors = asyncio.Event(), asyncio.Event()
     call = "flash_sale(url, shoppers, ready, doors)"
     task = asyncio.create_task(kata.flash_sale(service.base_url, SHOPPERS, ready, doors))
-    await event_set(ready, task, call)
-    signed_in = {who(c) for c in calls_under(service, "/sign-in/") if c.ended is not None}
-    not_yet = [shopper for shopper in SHOPPERS if shopper not in signed_in]
+    await until(
+        lambda: signing_in(service)[1] == [HELD] and service.calls_to(f"/sign-in/{HELD}"),
+        task,
+        before="signing every shopper in",
+        still=f"the shop had sign-ins only from {names(calls_under(service, '/sign-in/'))}",
+    )
+    # Every shopper but dee is signed in, and dee cannot be until the test says so.
+    watch = asyncio.create_task(ready.wait())
+    await asyncio.wait({watch}, timeout=LOOK_READY)
+    watch.cancel()
+    early = ready.is_set()
     timeline = draw_timeline(service.calls, now=service.now())
+    dee_may_finish.set()
+    if early:
+        task.cancel()
+        await asyncio.wait({task}, timeout=PATIENCE)
+        fail(
+            f"`ready` was set before {HELD} had signed in (the shop had answered the other "
+            f"{len(SHOPPERS) - 1}, and was still working on {HELD}'s sign-in).",
+            fix="wait for every sign-in (gather, or a TaskGroup), then ready.set(), once.",
+            evidence=timeline,
+        )
+    await ready_set(ready, task)
     doors.set()
     await finished(task, call, "after the doors opened")
-    expect(
-        not not_yet,
-        f"`ready` was set before {', '.join(not_yet)} had signed in ({len(signed_in)} of "
-        f"{len(SHOPPERS)} shoppers signed in).",
-        fix="wait for every sign-in (gather, or a TaskGroup), then ready.set(), once.",
-        evidence=timeline,
-    )
 
 
 async def test_shoppers_buy_together_when_the_doors_open_and_not_before(kata, service):
@@ -110,18 +160,19 @@ async def test_shoppers_buy_together_when_the_doors_open_and_not_before(kata, se
     ready, doors = asyncio.Event(), asyncio.Event()
     call = "flash_sale(url, shoppers, ready, doors)"
     task = asyncio.create_task(kata.flash_sale(service.base_url, SHOPPERS, ready, doors))
-    await asyncio.wait({task}, timeout=CLOSED)
+    await ready_set(ready, task)
+    await asyncio.wait({task}, timeout=LOOK_BUYS)  # the doors stay shut a while longer
     early = calls_under(service, "/buy/")
     if task.done() or early:
         if task.done() and task.exception() is not None:
             raise task.exception()
         fail(
-            f"{names(early)} bought before the doors opened: "
-            f"{call} " + ("returned" if task.done() else "was still running")
-            + f" {CLOSED} s after it started, and nobody had set `doors` yet.",
+            f"{names(early)} bought before the doors opened: {LOOK_BUYS} s after `ready`, "
+            f"nobody had set `doors` yet, and {call} "
+            + ("had returned." if task.done() else "was already buying."),
             fix="`await doors.wait()` after the sign-ins: it returns once the doorman "
             "calls doors.set().",
-            evidence=draw_timeline(service.calls, now=service.now()),
+            evidence=draw_timeline(calls_under(service, "/buy/"), now=service.now()),
         )
     service.reset()  # from here on, only the buys
     doors.set()
