@@ -55,5 +55,6 @@ async def fetch_with_retries(
         except TimeoutError:
             pass
         if attempt < attempts:
-            await asyncio.sleep(asked if asked is not None else jitter(base_delay * 2 ** (attempt - 1)))
+            backoff = jitter(base_delay * 2 ** (attempt - 1))
+            await asyncio.sleep(asked if asked is not None else backoff)
     raise GaveUp(url, attempts)  # <- mistake
