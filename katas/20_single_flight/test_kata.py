@@ -10,7 +10,7 @@ from harness.judge import assert_result, draw_timeline, expect, fail
 
 LATENCY = 0.05  # one upstream call; ten of them one after another would take 0.5 s
 SLOW = 0.1  # the fetch a caller is cancelled from, 0.03 s in
-TTL = 0.06  # reused right after the answer (well within), fetched again 2.5 x TTL later
+TTL = 0.1  # reused right after the answer (well within), fetched again 2.5 x TTL later
 LONG = 10.0  # a TTL the test never reaches
 PATIENCE = 1.0
 TEA = {"product": "tea", "price": 3.5}
@@ -138,7 +138,8 @@ async def test_a_failure_reaches_every_waiter_and_is_not_kept(kata, service):
             f"raised the same {again.status} without asking the price service again: a "
             "failure must not be kept like an answer."
             if isinstance(again, BaseException) and upstream_calls(service) == 1
-            else f"returned {again!r} (the service was asked {times(upstream_calls(service))} in all)."
+            else f"returned {again!r} (the service was asked "
+            f"{times(upstream_calls(service))} in all)."
         ),
         fix="forget a fetch once it is over, whatever its outcome; keep only answers.",
     )
@@ -238,4 +239,6 @@ async def test_an_answer_is_reused_until_the_ttl_runs_out(kata, service):
         f"{later!r} without asking the price service: an old answer must be fetched again.",
         fix="compare the answer's age with self.ttl before you return it.",
     )
-    assert_result(later, {"product": "tea", "price": 3.75}, call=f"get('tea') {2.5 * TTL:.2f} s later")
+    assert_result(
+        later, {"product": "tea", "price": 3.75}, call=f"get('tea') {2.5 * TTL:.2f} s later"
+    )
