@@ -63,7 +63,8 @@ class Warehouse:
         stock between this order's read and its write. The shipping quotes of different
         orders still run at the same time.
 
-        await warehouse.place_order("widget", 2) -> {"item": "widget", "quantity": 2, "shipping": 4.5}
+        await warehouse.place_order("widget", 2)
+        -> {"item": "widget", "quantity": 2, "shipping": 4.5}
         """
         # TODO: the shipping quote, then the read, the check and the write as one step.
         raise NotImplementedError
