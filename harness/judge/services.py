@@ -1,7 +1,7 @@
 """A local fake HTTP service for the katas: real aiohttp, loopback, port 0.
 
-A test sets what each path does (latency, status, failures, dropped connections,
-slowly streamed bodies); the service records what the learner's code did to it:
+A test sets what each path does (latency, status, headers, failures, dropped
+connections, slowly streamed bodies); the service records what the learner's code did to it:
 every request's start and end, how many were in flight at once, and which ones the
 client abandoned. That record is the deterministic evidence the timing checks rest on.
 """
@@ -35,6 +35,9 @@ class Route:
     chunks: Sequence[bytes] | None = None  # stream these, one every `chunk_delay`
     chunk_delay: float = 0.0
     handler: Handler | None = None  # full control: called after `latency`
+    # Response headers for every answer but a handler's (it sets its own), e.g.
+    # {"Retry-After": "0.2"} on the 503s of fail_first.
+    headers: dict[str, str] = field(default_factory=dict)
     calls: int = 0
 
 
@@ -176,22 +179,25 @@ class FakeService:
             assert request.transport is not None
             request.transport.close()
             raise asyncio.CancelledError  # nothing more to send on a closed connection
+        headers = route.headers
         if route.calls <= route.fail_first:
             call.status = 503
-            return web.json_response({"error": "temporarily unavailable"}, status=503)
+            return web.json_response(
+                {"error": "temporarily unavailable"}, status=503, headers=headers
+            )
         if route.handler is not None:
             response = await route.handler(request)
         elif route.chunks is not None:
             response = await self._stream(request, route)
         elif route.text is not None:
-            response = web.Response(text=route.text, status=route.status)
+            response = web.Response(text=route.text, status=route.status, headers=headers)
         else:
-            response = web.json_response(route.json, status=route.status)
+            response = web.json_response(route.json, status=route.status, headers=headers)
         call.status = response.status
         return response
 
     async def _stream(self, request: web.Request, route: Route) -> web.StreamResponse:
-        response = web.StreamResponse(status=route.status)
+        response = web.StreamResponse(status=route.status, headers=route.headers)
         await response.prepare(request)
         for chunk in route.chunks or ():
             await response.write(chunk)

@@ -78,6 +78,23 @@ async def test_fail_first_answers_503_that_many_times_then_recovers(service: Fak
     assert [c.status for c in service.calls] == [503, 503, 200], f"recorded {service.calls}"
 
 
+async def test_headers_go_with_every_answer_of_the_route(service: FakeService):
+    """headers: on the 503s of fail_first (e.g. Retry-After) and on the answers after them."""
+    service.route("/rates/EUR", json={"rate": 1.08}, fail_first=1, headers={"Retry-After": "0.2"})
+    service.route("/rates/GBP", text="0.86", headers={"Cache-Control": "max-age=60"})
+    async with aiohttp.ClientSession() as session:
+        seen = []
+        for path in ("/rates/EUR", "/rates/EUR", "/rates/GBP"):
+            async with session.get(service.url(path)) as response:
+                seen.append((response.status, dict(response.headers)))
+    assert [(status, headers.get("Retry-After")) for status, headers in seen[:2]] == [
+        (503, "0.2"),
+        (200, "0.2"),
+    ], f"expected Retry-After on the 503 and the 200 after it; got {seen[:2]}"
+    assert seen[2][1].get("Cache-Control") == "max-age=60", f"the text answer had {seen[2][1]}"
+    assert [c.status for c in service.calls] == [503, 200, 200], f"recorded {service.calls}"
+
+
 async def test_drop_closes_the_connection_without_an_answer(service: FakeService):
     """drop: the client sees the server disconnect; the call is recorded as dropped."""
     service.route("/eggs", json={"dish": "eggs"}, drop=True)
