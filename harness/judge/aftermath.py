@@ -56,8 +56,10 @@ class Aftermath:
         asyncio_log = logging.getLogger("asyncio")
         # A logger's filter sees each record before any handler, pytest's capture included:
         # taking it there keeps asyncio's reports (with their library tracebacks) out of
-        # the "Captured log" sections; what they say is in the diagnosis instead.
-        asyncio_log.addFilter(self._take)
+        # the "Captured log" sections; what they say is in the diagnosis instead. First in
+        # line: a filter that drops a record (LateReports drops those naming a kata's
+        # files) stops the filters after it from seeing it at all.
+        asyncio_log.filters.insert(0, self._take)
         previous_hook = sys.unraisablehook
         sys.unraisablehook = self._unraisable
         catching = warnings.catch_warnings(record=True)

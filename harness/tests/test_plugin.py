@@ -357,6 +357,30 @@ def test_a_never_awaited_coroutine_is_reported_where_it_was_created(curriculum):
     assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
 
 
+def test_a_task_that_failed_unseen_is_reported_with_its_error(curriculum):
+    """A task whose error nobody retrieved fails the test that started it, even though
+    asyncio's report of it names the kata's file (which LateReports drops after the run)."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        import asyncio
+
+        async def boil():
+            raise ValueError("no water")
+
+        async def answer():
+            task = asyncio.create_task(boil())
+            await asyncio.sleep(0.01)
+            del task
+            return "kettle"
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "a task running boil() failed with ValueError: no water, and nothing awaited it"
+    assert outcomes(result) == {"failed": 1}, f"the unseen error should fail the test:\n{output(result)}"
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+
+
 def test_a_hang_ends_with_a_timeout_naming_the_waiting_line(curriculum):
     """An Event nobody sets ends at the timeout, with the line that waits on it."""
     curriculum.kata(
