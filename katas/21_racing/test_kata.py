@@ -11,7 +11,10 @@ from harness.judge import Budget, assert_result, draw_timeline, fail, stopwatch,
 PACKAGE = "asyncio-katas"
 # Three mirrors of one package, on one local service: /eu, /us and /asia. The fastest
 # answers in 0.1 s; waiting for the slowest (or for the first in the list) takes 0.6 s.
-# The bound is 2x the fastest (0.2 s), and 0.6 s is 3x that bound.
+# The bound is 2x the fastest (0.2 s), and 0.6 s is 3x that bound. It is measured on the
+# service's clock, from the fastest answer to the return (so connecting, slow on a busy
+# machine, does not count): a race returns at once, one that waits for the next mirror
+# returns 0.4 s later, 2x the bound.
 FAST = 0.1
 SLOW = 0.6
 BUDGET = Budget(ideal=FAST, sequential=SLOW)
@@ -127,11 +130,13 @@ async def test_the_fastest_mirror_wins_and_the_race_takes_its_time(kata, service
     await finish_leftovers(service)
     assert_every_mirror_asked_at_once(service, mirrors, winner="us")
     waited = answered_before(service, returned_at, winner="us")
-    if waited or watch.elapsed > BUDGET.bound:
-        also = f" for {' and '.join(waited)} to answer too" if waited else ""
+    won = [c.ended for c in service.calls if mirror_of(c) == "us" and c.ended is not None]
+    late = returned_at - min(won, default=returned_at)
+    if waited or late > BUDGET.bound:
+        also = f" for {' and '.join(waited)} to answer too" if waited else f" {late:.2f} s more"
         fail(
             f"{call_text(mirrors)} took {watch.elapsed:.2f} s, but the us mirror answered "
-            f"in {FAST:.2f} s (allowed {BUDGET.bound:.2f} s): it waited{also}.",
+            f"in {FAST:.2f} s: after its answer, it waited{also}.",
             evidence=draw_timeline(service.calls),
             fix="return as soon as the first download succeeds (asyncio.wait with "
             "return_when=asyncio.FIRST_COMPLETED), instead of waiting for all of them.",
