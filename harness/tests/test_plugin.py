@@ -357,6 +357,81 @@ def test_a_never_awaited_coroutine_is_reported_where_it_was_created(curriculum):
     assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
 
 
+def test_a_task_that_failed_unseen_is_reported_with_its_error(curriculum):
+    """A task whose error nobody retrieved fails the test that started it, even though
+    asyncio's report of it names the kata's file (which LateReports drops after the run)."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        import asyncio
+
+        async def boil():
+            raise ValueError("no water")
+
+        async def answer():
+            task = asyncio.create_task(boil())
+            await asyncio.sleep(0.01)
+            del task
+            return "kettle"
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "a task running boil() failed with ValueError: no water, and nothing awaited it"
+    assert outcomes(result) == {"failed": 1}, f"the unseen error should fail the test:\n{output(result)}"
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+
+
+SLOW_CALLBACK_KATA = """\
+import asyncio
+import logging
+import time
+
+class Reports(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def emit(self, record):
+        self.seen.append(record.getMessage().split(" took ")[0][:9])
+
+def hold_the_loop():
+    end = time.perf_counter() + 0.03
+    while time.perf_counter() < end:
+        pass
+
+async def answer():
+    loop = asyncio.get_running_loop()
+    reports = Reports()
+    logging.getLogger({logger!r}).addHandler(reports)
+    loop.set_debug(True)
+    loop.slow_callback_duration = 0.01
+    try:
+        loop.call_soon(hold_the_loop)
+        await asyncio.sleep(0.01)
+    finally:
+        loop.set_debug(False)
+        logging.getLogger({logger!r}).removeHandler(reports)
+    return f"{slug} heard {{reports.seen}}"
+"""
+
+
+@pytest.mark.parametrize(("slug", "logger"), [("kettle", "asyncio"), ("toast", "asyncio"), ("kettle", "")])
+def test_a_learners_handler_hears_what_the_judge_does_not_explain(curriculum, slug, logger):
+    """Debug mode's slow-callback report reaches the learner's handler, on the asyncio
+    logger or the root logger; never pytest's capture (a failing run shows no captured log)."""
+    curriculum.kata("01_kettle", SLOW_CALLBACK_KATA.format(slug=slug, logger=logger))
+    result = curriculum.run("katas/01_kettle", "-s")
+    text = output(result)
+    assert "heard ['Executing']" in text, f"the learner's handler should hear the report:\n{text}"
+    if slug == "kettle":
+        assert outcomes(result) == {"passed": 1}, text
+    else:
+        assert outcomes(result) == {"failed": 1}, text
+        assert "Captured log" not in text and "took 0." not in text, (
+            f"asyncio's record should not be shown by pytest:\n{text}"
+        )
+
+
 def test_a_hang_ends_with_a_timeout_naming_the_waiting_line(curriculum):
     """An Event nobody sets ends at the timeout, with the line that waits on it."""
     curriculum.kata(
