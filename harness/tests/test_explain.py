@@ -42,3 +42,25 @@ def test_a_plain_for_over_aiohttps_iter_chunked_is_told_to_use_async_for(tmp_pat
     assert "`for` was used on a AsyncStreamIterator object" in found.what, found.render()
     assert "async for" in (found.fix or ""), found.render()
     assert [(w.file, w.line) for w in found.where] == [(SHOWN_AS, 3)], found.where
+
+
+def test_one_exception_object_raised_again_names_the_learners_lines_once(tmp_path):
+    """A shared exception raised three times keeps all three tracebacks; the lines show once."""
+    learner, namespace = learner_module(
+        tmp_path,
+        """
+        CLOSED = ConnectionError("Connection closed")
+
+        def read_body():
+            raise CLOSED
+
+        def download():
+            read_body()
+        """,
+    )
+    for _ in range(3):
+        error = raised_by(namespace["download"])
+    found = explain(error, learner)
+    assert [(w.line, w.function) for w in found.where] == [(8, "download"), (5, "read_body")], (
+        found.render()
+    )
