@@ -38,6 +38,7 @@ class HandlerError:
     # in aiohttp's words when it raised nothing ("failed: aiohttp says ...").
     what: str
     where: tuple[Where, ...] = ()
+    error: BaseException | None = None  # what was raised, for the judge to explain as is
 
     def __str__(self) -> str:
         return f"{self.what} ({self.where[-1]})" if self.where else self.what
@@ -54,9 +55,14 @@ class ServedApp:
     learner: LearnerFile
     errors: list[HandlerError] = field(default_factory=list)
     closed: bool = False
+    small_buffer_base_url: str | None = None  # the port with small send buffers, if asked
 
     def url(self, path: str = "") -> str:
         return self.base_url + path
+
+    def small_buffer_url(self, path: str = "") -> str:
+        assert self.small_buffer_base_url is not None, "serve_app(..., small_send_buffer=N) opens it"
+        return self.small_buffer_base_url + path
 
     async def close(self) -> None:
         """Shut the app down (on_shutdown, cleanup_ctx, on_cleanup), once."""
@@ -71,7 +77,7 @@ class ServedApp:
         error = record.exc_info[1] if record.exc_info else None
         where = self.learner.traceback(error.__traceback__) if error is not None else ()
         if where or (error is not None and record.getMessage().startswith(RAISED)):
-            self.errors.append(HandlerError(f"raised {type(error).__name__}: {error}", where))
+            self.errors.append(HandlerError(f"raised {type(error).__name__}: {error}", where, error))
         else:  # aiohttp's own complaint, e.g. "Missing return statement on request handler"
             self.errors.append(HandlerError(f'failed: aiohttp says "{record.getMessage()}"'))
         return False
@@ -79,33 +85,51 @@ class ServedApp:
 
 @asynccontextmanager
 async def serve_app(
-    app: web.Application, kata_file: LearnerFile, *, send_buffer: int | None = None
+    app: web.Application, kata_file: LearnerFile, *, small_send_buffer: int | None = None
 ) -> AsyncIterator[ServedApp]:
     """Serve ``app`` on 127.0.0.1 (a free port) until the block ends, then shut it down.
 
-    ``send_buffer`` sets SO_SNDBUF on the listening socket, which the connections it
-    accepts inherit: a small one makes a client that stops reading hold up the app's
-    writes to it after a few kilobytes, not after the megabytes a loopback socket buffers.
+    ``small_send_buffer`` opens a second port (``small_buffer_url``) whose connections
+    get that SO_SNDBUF (set on its listening socket, which they inherit): a client
+    there that stops reading holds up the app's writes to it after a few kilobytes, not
+    after the megabytes a loopback socket buffers. Clients on the first port keep the
+    usual buffers, and their speed.
     """
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if send_buffer is not None:
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
-    listening.bind(("127.0.0.1", 0))
-    host, port = listening.getsockname()[:2]
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
-    served = ServedApp(runner, f"http://{host}:{port}", kata_file)
+    listening = [_listening_socket()]
+    if small_send_buffer is not None:
+        listening.append(_listening_socket(small_send_buffer))
+    urls = [_url_of(sock) for sock in listening]
+    served = ServedApp(runner, urls[0], kata_file)
+    if small_send_buffer is not None:
+        served.small_buffer_base_url = urls[1]
     logger = logging.getLogger(SERVER_LOGGER)
     logger.addFilter(served._take)
     try:
         try:
             await runner.setup()  # the app's startup: on_startup, cleanup_ctx up to `yield`
         except BaseException:
-            listening.close()
+            for sock in listening:
+                sock.close()
             raise
-        await web.SockSite(runner, listening).start()
+        for sock in listening:
+            await web.SockSite(runner, sock).start()
         yield served
     finally:
         try:
             await served.close()
         finally:
             logger.removeFilter(served._take)
+
+
+def _listening_socket(send_buffer: int | None = None) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def _url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"

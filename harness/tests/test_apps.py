@@ -70,6 +70,7 @@ async def test_a_handler_error_is_kept_with_the_learners_line_and_out_of_the_log
     assert status == 500, f"a handler that raised should answer 500, got {status}"
     [error] = app.errors
     assert error.what == "raised KeyError: 'quantity'", error
+    assert isinstance(error.error, KeyError), f"the exception itself is kept: {error.error!r}"
     assert [(w.file, w.line, w.function) for w in error.where] == [
         (SHOWN_AS, 15, "create_order")
     ], error.where
@@ -106,17 +107,21 @@ async def test_the_apps_cleanup_context_runs_at_startup_and_at_close_once(tmp_pa
     assert app.closed
 
 
-async def test_a_small_send_buffer_is_what_the_accepted_connections_get(tmp_path):
-    """SO_SNDBUF set on the listening socket: each connection it accepts has it too."""
+async def test_the_small_buffer_port_gives_its_connections_a_small_send_buffer(tmp_path):
+    """SO_SNDBUF set on the second listening socket: each connection it accepts has it
+    too; the first port's connections keep the system's (far larger) buffers."""
     learner, shop = learner_module(tmp_path)
     async with (
-        serve_app(shop["create_app"](), learner, send_buffer=8192) as app,
+        serve_app(shop["create_app"](), learner, small_send_buffer=4096) as app,
         aiohttp.ClientSession() as session,
-        session.get(app.url("/buffer")) as response,
     ):
-        size = await response.json()
-    # Linux doubles the value asked for (its bookkeeping); the default is far larger.
-    assert 0 < size <= 2 * 8192, f"the accepted connection's send buffer is {size} bytes"
+        sizes = {}
+        for port, url in (("small", app.small_buffer_url("/buffer")), ("usual", app.url("/buffer"))):
+            async with session.get(url) as response:
+                sizes[port] = await response.json()
+    # Linux doubles the value asked for (its bookkeeping).
+    assert 0 < sizes["small"] <= 2 * 4096, f"the small port's send buffer: {sizes}"
+    assert sizes["usual"] > sizes["small"], f"the usual port's send buffer: {sizes}"
 
 
 async def test_an_app_that_fails_to_start_raises_and_leaves_nothing_open(tmp_path):
