@@ -19,7 +19,8 @@ PIECE = 256 * 1024
 # The bound is half the image, 4 MB: 1.5x above the most a stream takes, 2x below the
 # least a kept image takes.
 MEMORY_BOUND = len(IMAGE) // 2
-# 8 MB in chunks of at most 256 KiB is at least 32 reports; 8 proves they come as it runs.
+# Streamed, 8 MB comes in chunks of at most 768 KiB here (iter_any while each chunk is
+# hashed in a thread), so at least 11 reports; 8 proves they come as the image arrives.
 MIN_REPORTS = 8
 # A log streamed without a Content-Length (chunked transfer): 12 pieces, 2 ms apart.
 LOG_PIECES = [f"sensor {n}: ok\n".encode() * 300 for n in range(12)]
