@@ -14,9 +14,12 @@ Kata tests import from here, never from the modules inside:
 - ``wrote(kata, "gather")``: whether the learner's file calls something, so a message
   speaks of what they wrote;
 - ``excepts(kata)``: the learner's `except` clauses (where, what they name, ``catches(e)``),
-  so a message can point at the one that caught too much or too little.
+  so a message can point at the one that caught too much or too little;
+- ``serve_app(app, kata_file)``: the learner's aiohttp application served on loopback,
+  with what its handlers raised (``.errors``, each with the learner's line).
 """
 
+from harness.judge.apps import HandlerError, ServedApp, serve_app
 from harness.judge.evidence import (
     Budget,
     LoopMonitor,
@@ -33,6 +36,7 @@ from harness.judge.source import excepts, wrote
 __all__ = [
     "Budget",
     "Diagnosis",
+    "HandlerError",
     "LoopMonitor",
     "Mistake",
     "assert_loop_stayed_responsive",
@@ -43,6 +47,8 @@ __all__ = [
     "expect",
     "fail",
     "pool_context",
+    "serve_app",
+    "ServedApp",
     "stopwatch",
     "wrote",
 ]

@@ -24,7 +24,15 @@ from harness.judge.report import Diagnosis, Mistake, Where
 AWAITABLE_TYPES = r"coroutine|_asyncio\.Task|Task|_asyncio\.Future|Future|_GatheringFuture"
 # Objects that are iterated with `async for`; the learner's own classes with __aiter__
 # are added per file (see Context.async_iterables).
-ASYNC_ITERABLE_TYPES = {"async_generator", "Cursor", "StreamReader", "StreamResponse"}
+ASYNC_ITERABLE_TYPES = {
+    "async_generator",
+    "Cursor",
+    "StreamReader",
+    "StreamResponse",
+    # aiohttp's response.content.iter_chunked(), iter_any(), iter_chunks()
+    "AsyncStreamIterator",
+    "ChunkTupleAsyncStreamIterator",
+}
 
 
 @dataclass(frozen=True)
