@@ -8,6 +8,8 @@ Kata tests import from here, never from the modules inside:
   a message split into what went wrong and what to try (interview mode hides the fix);
 - ``Budget``, ``stopwatch``: timing bounds stated as ratios of the intended latency;
 - ``assert_ran_concurrently``, ``draw_timeline``: the fake service's evidence;
+- ``peak_in_flight``, ``draw_in_flight``: how many were in flight during a stretch of
+  time, and a one-row chart of it for more requests than a timeline has room for;
 - ``LoopMonitor``, ``assert_loop_stayed_responsive``: the event loop's heartbeat;
 - ``assert_result``: a value, and a forgotten ``await`` named as such;
 - ``pool_context()``: the multiprocessing context for a process pool (``--start-method``);
@@ -21,7 +23,9 @@ from harness.judge.evidence import (
     assert_loop_stayed_responsive,
     assert_ran_concurrently,
     assert_result,
+    draw_in_flight,
     draw_timeline,
+    peak_in_flight,
     stopwatch,
 )
 from harness.judge.processes import context as pool_context
@@ -36,9 +40,11 @@ __all__ = [
     "assert_loop_stayed_responsive",
     "assert_ran_concurrently",
     "assert_result",
+    "draw_in_flight",
     "draw_timeline",
     "expect",
     "fail",
+    "peak_in_flight",
     "pool_context",
     "stopwatch",
     "wrote",

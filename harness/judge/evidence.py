@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import os
 import sys
 import threading
@@ -99,6 +100,59 @@ def draw_timeline(calls: list[Call], width: int = 30, now: float | None = None) 
             f"{call.started - start:4.2f}–{finish - start:4.2f} s{mark}"
         )
     return "\n".join(rows)
+
+
+def peak_in_flight(
+    calls: list[Call],
+    *,
+    since: float | None = None,
+    until: float | None = None,
+    now: float | None = None,
+) -> int:
+    """The most requests in flight at once between ``since`` and ``until`` (service times),
+    from the record's start and end times.
+
+    The service's own ``peak_in_flight`` covers its whole life; this one answers for a
+    stretch of it, e.g. "after the failures, were there still five at once?". A request
+    still in flight runs until ``now`` if given, else for ever. A request that ends when
+    another starts does not overlap it.
+    """
+    low = -math.inf if since is None else since
+    high = math.inf if until is None else until
+    events: list[tuple[float, int]] = []
+    for call in calls:
+        ended = call.ended if call.ended is not None else (math.inf if now is None else now)
+        start, stop = max(call.started, low), min(ended, high)
+        if start < stop:
+            events += [(start, 1), (stop, -1)]
+    events.sort()  # at equal times, an end (-1) sorts before a start (+1)
+    peak = current = 0
+    for _, step in events:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
+def draw_in_flight(calls: list[Call], width: int = 40, now: float | None = None) -> str:
+    """How many requests were in flight over time, as one row of digits: a chart for
+    the many requests a timeline has no room for.
+
+        in flight |55555555555555555555555555554321| 0.00–0.26 s
+
+    Each column is the most in flight during its slice of time (``+`` for ten or more,
+    ``·`` for none).
+    """
+    if not calls:
+        return "    (the service saw no requests)"
+    start = min(c.started for c in calls)
+    end = max((c.ended if c.ended is not None else (now or c.started)) for c in calls)
+    step = max(end - start, 1e-9) / width
+    columns = []
+    for column in range(width):
+        since = start + column * step
+        n = peak_in_flight(calls, since=since, until=since + step, now=now)
+        columns.append("·" if n == 0 else str(n) if n < 10 else "+")
+    return f"    in flight |{''.join(columns)}| 0.00–{end - start:4.2f} s"
 
 
 def _requests(n: int) -> str:

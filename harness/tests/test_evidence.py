@@ -22,7 +22,9 @@ from harness.judge.evidence import (
     assert_loop_stayed_responsive,
     assert_ran_concurrently,
     assert_result,
+    draw_in_flight,
     draw_timeline,
+    peak_in_flight,
 )
 from harness.judge.services import Call, FakeService
 
@@ -72,6 +74,38 @@ def test_the_timeline_marks_abandoned_calls_and_says_when_there_were_none():
     timeline = draw_timeline([call("/slow", 0.0, 0.5, outcome="abandoned")])
     assert "✗ abandoned" in timeline, f"the abandoned call should be marked:\n{timeline}"
     assert "saw no requests" in draw_timeline([]), "an empty timeline should say so"
+
+
+# --- in flight over time -------------------------------------------------------------------------
+def test_the_peak_in_flight_of_a_stretch_counts_only_what_overlapped_it():
+    """Two batches of five: five at once overall, five within the second batch, and
+    none after the last request ended."""
+    calls = in_batches([f"/invoices/{n}" for n in range(10)], size=5, seconds=0.1)
+    assert peak_in_flight(calls) == 5
+    assert peak_in_flight(calls, since=0.1) == 5
+    assert peak_in_flight(calls, since=0.05, until=0.15) == 5
+    assert peak_in_flight(calls, since=0.2) == 0
+
+
+def test_a_request_ending_as_another_starts_does_not_overlap_it():
+    """Back to back is one at a time; a request still in flight counts until `now`."""
+    back_to_back = [call("/a", 0.0, 0.1), call("/b", 0.1, 0.2)]
+    assert peak_in_flight(back_to_back) == 1
+    still_running = [call("/a", 0.0, None, outcome="in flight"), call("/b", 0.5, 0.6)]
+    assert peak_in_flight(still_running) == 2
+    assert peak_in_flight(still_running, now=0.4) == 1
+
+
+def test_the_in_flight_chart_shows_a_digit_per_slice_of_time():
+    """Five at a time then one: the row reads 5s then 1s; a gap is a dot; ten or more is +."""
+    calls = in_batches([f"/invoices/{n}" for n in range(5)], size=5, seconds=0.1)
+    calls.append(call("/invoices/5", 0.1, 0.2))
+    calls.append(call("/invoices/6", 0.3, 0.4))
+    chart = draw_in_flight(calls, width=8)
+    assert chart == "    in flight |5511··11| 0.00–0.40 s", chart
+    crowd = in_batches([f"/invoices/{n}" for n in range(12)], size=12, seconds=0.1)
+    assert draw_in_flight(crowd, width=4) == "    in flight |++++| 0.00–0.10 s"
+    assert "saw no requests" in draw_in_flight([])
 
 
 # --- the budget ----------------------------------------------------------------------------------
