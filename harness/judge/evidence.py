@@ -14,14 +14,17 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from harness.judge.frames import LearnerFile
 from harness.judge.report import Diagnosis, Mistake, Where
 from harness.judge.services import Call, FakeService
+
+T = TypeVar("T")
 
 BAR = "█"
 CUT = "✗"  # a request the client abandoned
@@ -211,6 +214,65 @@ def assert_ran_concurrently(
                 fix="look for an await or a blocking call between starting the requests.",
             )
         )
+
+
+# --- a run that stops making progress -------------------------------------------------------
+class Stalled(Exception):
+    """The learner's code stopped making progress: see :func:`run_watched`."""
+
+    def __init__(self, idle: float, waited: float) -> None:
+        super().__init__(f"no progress for {idle:.2f} s after {waited:.2f} s")
+        self.idle = idle  # how long the loop ran with nothing in flight and nothing new (0: patience ran out)
+        self.waited = waited  # how long the code ran in all
+
+
+def last_activity(service: FakeService) -> float | None:
+    """When the service last saw a request start or end (its clock), None before any."""
+    times = [c.started for c in service.calls] + [c.ended for c in service.calls if c.ended]
+    return max(times, default=None)
+
+
+async def run_watched(
+    awaitable: Awaitable[T], service: FakeService, *, idle: float = 0.3, patience: float = 3.0
+) -> T:
+    """Await the code under test, but stop it when it stalls, long before the test's timeout.
+
+    It has stalled when the service has had nothing in flight and no new request for
+    ``idle`` seconds while the code still has not returned (a semaphore slot never given
+    back, a queue nobody reads, a ``join()`` that waits for a ``task_done()`` that never
+    comes), or when ``patience`` seconds have passed. Then the code is cancelled and
+    :class:`Stalled` is raised, for the test to explain with the service's record.
+
+    Quiet time is counted only while the event loop runs: the watch looks every
+    ``idle / 6`` seconds at most, and a look that comes late (a loaded machine that
+    stopped the whole process) adds no more than two intervals. So only a loop that
+    kept running with nothing to do for ``idle`` seconds is a stall, never a busy machine.
+    """
+    if not inspect.isawaitable(awaitable):
+        return awaitable  # a plain value: the test says what it expected instead
+    task = asyncio.ensure_future(awaitable)
+    interval = min(idle / 6, 0.05)
+    started = looked = service.now()
+    seen = (len(service.calls), last_activity(service))
+    quiet = 0.0
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=interval)
+            if done:
+                return task.result()
+            now = service.now()
+            step, looked = min(now - looked, 2 * interval), now
+            activity = (len(service.calls), last_activity(service))
+            if service.in_flight or activity != seen:
+                quiet, seen = 0.0, activity
+            else:
+                quiet += step
+            if quiet >= idle or now - started >= patience:
+                raise Stalled(quiet if quiet >= idle else 0.0, now - started)
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)  # code that swallows it is the plugin's to report
 
 
 # --- the event loop's heartbeat -------------------------------------------------------------

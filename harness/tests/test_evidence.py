@@ -9,22 +9,26 @@ import asyncio
 import gc
 import importlib.util
 import inspect
+import time
 import warnings
 from pathlib import Path
 from types import ModuleType
 
+import aiohttp
 import pytest
 
 from harness.judge.evidence import (
     BAR,
     Budget,
     LoopMonitor,
+    Stalled,
     assert_loop_stayed_responsive,
     assert_ran_concurrently,
     assert_result,
     draw_in_flight,
     draw_timeline,
     peak_in_flight,
+    run_watched,
 )
 from harness.judge.services import Call, FakeService
 
@@ -106,6 +110,73 @@ def test_the_in_flight_chart_shows_a_digit_per_slice_of_time():
     crowd = in_batches([f"/invoices/{n}" for n in range(12)], size=12, seconds=0.1)
     assert draw_in_flight(crowd, width=4) == "    in flight |++++| 0.00–0.10 s"
     assert "saw no requests" in draw_in_flight([])
+
+
+# --- a run that stalls ---------------------------------------------------------------------------
+# Only lower bounds on time here: a stall is declared after `idle` quiet seconds, never sooner.
+IDLE = 0.15
+
+
+async def order_then(service: FakeService, wait: asyncio.Event | None, value: str) -> str:
+    """One request to the service, then wait for an event that may never be set."""
+    async with aiohttp.ClientSession() as session, session.get(service.url("/orders")) as response:
+        await response.read()
+    if wait is not None:
+        await wait.wait()
+    return value
+
+
+async def test_a_run_that_finishes_returns_its_value(service: FakeService):
+    """Code that returns is simply awaited; a plain value passes through."""
+    service.route("/orders", json=[])
+    assert await run_watched(order_then(service, None, "done"), service, idle=IDLE) == "done"
+    assert await run_watched("not awaitable", service, idle=IDLE) == "not awaitable"
+
+
+async def test_a_run_with_nothing_in_flight_and_nothing_new_is_stopped_as_stalled(
+    service: FakeService,
+):
+    """Waiting for something that never comes, with the service idle: Stalled, and cancelled."""
+    service.route("/orders", json=[])
+    never = asyncio.Event()
+    run = asyncio.ensure_future(order_then(service, never, "done"))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(Stalled) as stalled:
+        await run_watched(run, service, idle=IDLE, patience=5.0)
+    assert loop.time() - started >= IDLE and stalled.value.idle >= IDLE, stalled.value
+    assert run.cancelled(), "the stalled code should have been cancelled"
+
+
+async def test_a_stopped_process_is_not_a_stall(service: FakeService):
+    """A machine that stops the whole process (here: a blocking sleep on the loop) while
+    the code finishes up is busy, not stalled: quiet time counts only while the loop runs."""
+
+    async def finish_slowly() -> str:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(service.url("/orders")) as response:
+                await response.read()
+        await asyncio.sleep(0)
+        time.sleep(3 * IDLE)  # noqa: the process stands still, as on an overloaded machine
+        await asyncio.sleep(0.01)
+        return "done"
+
+    service.route("/orders", json=[])
+    assert await run_watched(finish_slowly(), service, idle=IDLE) == "done"
+
+
+async def test_a_slow_request_in_flight_is_progress_not_a_stall(service: FakeService):
+    """A request the service is still working on is not a stall, however quiet."""
+    service.route("/orders", json=[], latency=3 * IDLE)
+    assert await run_watched(order_then(service, None, "done"), service, idle=IDLE) == "done"
+
+
+async def test_a_run_past_its_patience_is_stopped_even_while_busy(service: FakeService):
+    """`patience` bounds the whole run, in flight or not."""
+    service.route("/orders", json=[], latency=5.0)
+    with pytest.raises(Stalled) as stalled:
+        await run_watched(order_then(service, None, "done"), service, idle=IDLE, patience=0.3)
+    assert stalled.value.waited >= 0.3 and stalled.value.idle == 0.0, stalled.value
 
 
 # --- the budget ----------------------------------------------------------------------------------
