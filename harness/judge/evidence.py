@@ -143,12 +143,13 @@ def draw_in_flight(calls: list[Call], width: int = 40, now: float | None = None)
         in flight |55555555555555555555555555554321| 0.00–0.26 s
 
     Each column is the most in flight during its slice of time (``+`` for ten or more,
-    ``·`` for none).
+    ``·`` for none). Given ``now`` (the service's clock), the chart runs until then, so
+    a stretch where nothing ran shows as dots.
     """
     if not calls:
         return "    (the service saw no requests)"
     start = min(c.started for c in calls)
-    end = max((c.ended if c.ended is not None else (now or c.started)) for c in calls)
+    end = now if now is not None else max(c.ended or c.started for c in calls)
     step = max(end - start, 1e-9) / width
     columns = []
     for column in range(width):

@@ -104,12 +104,13 @@ def test_the_in_flight_chart_shows_a_digit_per_slice_of_time():
     """Five at a time then one: the row reads 5s then 1s; a gap is a dot; ten or more is +."""
     calls = in_batches([f"/invoices/{n}" for n in range(5)], size=5, seconds=0.1)
     calls.append(call("/invoices/5", 0.1, 0.2))
-    calls.append(call("/invoices/6", 0.3, 0.4))
+    calls.append(call("/invoices/6", 0.31, 0.4))
     chart = draw_in_flight(calls, width=8)
     assert chart == "    in flight |5511··11| 0.00–0.40 s", chart
     crowd = in_batches([f"/invoices/{n}" for n in range(12)], size=12, seconds=0.1)
     assert draw_in_flight(crowd, width=4) == "    in flight |++++| 0.00–0.10 s"
     assert "saw no requests" in draw_in_flight([])
+    assert draw_in_flight(calls, width=8, now=0.8) == "    in flight |51·1····| 0.00–0.80 s"
 
 
 # --- a run that stalls ---------------------------------------------------------------------------
