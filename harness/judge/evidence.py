@@ -304,6 +304,7 @@ class LoopMonitor:
         self.tick = tick
         self.threshold = threshold
         self.max_lag = 0.0
+        self.beats = 0  # how many times the heartbeat ran: a loop held by a spin barely ticks
         self.stalls: list[Stall] = []
         self._last_beat = time.perf_counter()
         self._blamed: tuple[Where, ...] = ()
@@ -339,6 +340,7 @@ class LoopMonitor:
             now = time.perf_counter()
             self._note_gap(now - self._last_beat - self.tick)
             self._last_beat = now
+            self.beats += 1
 
     def _note_gap(self, lag: float) -> None:
         self.max_lag = max(self.max_lag, lag)
