@@ -7,25 +7,26 @@ import pytest
 
 from harness.judge import Stalled, draw_in_flight, expect, fail, peak_in_flight, run_watched, wrote
 
-# Forty invoices of 0.02 s each, at most five at a time: eight waves, ≈ 0.16 s. The bound
-# is 2x that (0.32 s). One at a time would take 0.8 s, but the service's in-flight peak
+# Forty invoices of 0.03 s each, at most five at a time: eight waves, ≈ 0.24 s. The bound
+# is 2x that (0.48 s). One at a time would take 1.2 s, but the service's in-flight peak
 # (1, not 5) says so first, deterministically; the clock catches slots left idle.
-LATENCY = 0.02
+LATENCY = 0.03
 LIMIT = 5
 INVOICES = list(range(1001, 1041))
 WAVES = len(INVOICES) // LIMIT
 IDEAL = WAVES * LATENCY
 BOUND = 2 * IDEAL
 
-# One slow invoice (0.12 s) first, then 24 quick ones (0.005 s). While the slow one runs,
+# One slow invoice (0.15 s) first, then 24 quick ones (0.005 s). While the slow one runs,
 # the four other slots get through the rest in ≈ 6 x 0.005 s, so most of the 24 start
-# while it is still in flight; batches of five start at most its four batch-mates.
-SLOW_INVOICE, SLOW = 2001, 0.12
+# while it is still in flight (over 8 even when a loaded machine makes each round take
+# 0.03 s); batches of five start at most its four batch-mates meanwhile.
+SLOW_INVOICE, SLOW = 2001, 0.15
 QUICK_INVOICES, QUICK = list(range(2002, 2026)), 0.005
-OVERTAKERS = 10  # of the 24 quick invoices, at least this many start during the slow one
+OVERTAKERS = 8  # of the 24 quick invoices, at least this many start during the slow one
 
 # Sixteen invoices, four at a time; two of the first four fail at once (0.002 s), the
-# others take 0.02 s. Once the failures are over, four must be in flight again.
+# others take 0.03 s. Once the failures are over, four must be in flight again.
 FAIL_LIMIT = 4
 FAILING = [3002, 3003]
 FAIL_BATCH = list(range(3001, 3017))
