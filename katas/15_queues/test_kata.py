@@ -91,13 +91,19 @@ def explain_stall(service, feed, call, orders, workers, queue_size, failing, sta
     __tracebackhide__ = True
     packed = {c.path.rsplit("/", 1)[-1] for c in service.calls}
     chart = draw_in_flight(service.calls, now=service.now()) if service.calls else None
+    if not stalled.idle:
+        fail(
+            f"{call} had not returned after {stalled.waited:.1f} s.",
+            evidence=draw_in_flight(service.calls, now=service.now()) if service.calls else None,
+        )
     quiet = f"nothing was packed for {stalled.idle:.2f} s"
     if not service.calls:
         fail(
             f"{call} never returned, and the warehouse never got an order: the producer "
             f"took {feed.taken} orders and then waited at put(), the queue full and no "
             "worker taking orders off it.",
-            fix="the workers must be running while the producer fills the queue: start "
+            fix="the workers must keep running while the producer fills the queue (a "
+            "worker loops `while True:`: an empty queue only means no order yet): start "
             "them first, and stop them only once the producer is done and queue.join() "
             "has returned.",
         )
