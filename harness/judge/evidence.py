@@ -305,6 +305,7 @@ class LoopMonitor:
         self.threshold = threshold
         self.max_lag = 0.0
         self.beats = 0  # how many times the heartbeat ran: a loop held by a spin barely ticks
+        self.lag_total = 0.0  # all the heartbeat's lateness added up: time the loop could not run
         self.stalls: list[Stall] = []
         self._last_beat = time.perf_counter()
         self._blamed: tuple[Where, ...] = ()
@@ -344,6 +345,7 @@ class LoopMonitor:
 
     def _note_gap(self, lag: float) -> None:
         self.max_lag = max(self.max_lag, lag)
+        self.lag_total += max(lag, 0.0)
         if lag > self.threshold:
             self.stalls.append(Stall(lag, self._blamed))
         self._blamed = ()

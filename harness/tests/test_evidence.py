@@ -365,7 +365,7 @@ async def test_a_loop_that_only_awaits_stays_under_a_generous_lag_bound(tmp_path
     )
 
 
-async def test_the_heartbeat_counts_its_beats_and_a_stall_stops_them(tmp_path):
+async def test_the_heartbeat_counts_its_beats_and_adds_up_its_lateness(tmp_path):
     """A free loop beats about once per tick; a loop held by a spin barely beats at all.
     (Counts only from below for the free loop, from above for the held one: with both
     cores busy, a free loop still beat 7 times in 0.2 s, so 0.3 s and at least 4.)"""
@@ -376,6 +376,9 @@ async def test_the_heartbeat_counts_its_beats_and_a_stall_stops_them(tmp_path):
         helper.crunch_numbers(0.3)
     assert free.beats >= 4, f"a free loop beat {free.beats} times in 0.3 s (tick 0.005 s)"
     assert held.beats <= 2, f"a loop held for 0.3 s beat {held.beats} times"
+    assert held.lag_total >= 0.27 and held.lag_total >= held.max_lag, (
+        f"a loop held for 0.3 s was late {held.lag_total:.3f} s in all (worst {held.max_lag:.3f} s)"
+    )
 
 
 async def test_a_stall_is_blamed_even_when_the_file_is_reached_through_a_symlink(tmp_path):
