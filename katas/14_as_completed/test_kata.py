@@ -5,23 +5,34 @@ import asyncio
 import aiohttp
 import pytest
 
-from harness.judge import Budget, assert_result, draw_timeline, expect, fail, stopwatch, wrote
+from harness.judge import (
+    LoopMonitor,
+    assert_result,
+    draw_timeline,
+    expect,
+    fail,
+    wrote,
+)
 
 PRICES = {"dhl": 41, "ups": 38, "gls": 29, "dpd": 33, "fedex": 45, "usps": 36}
 
-# Four carriers whose quotes arrive 60 ms apart: wide enough that the order in which
-# they arrive never changes on a loaded machine.
+# Four carriers whose quotes take 60 ms more each. The order they arrive in is read from
+# the service's record (when it answered each), since a loaded machine can start one
+# request later than another; two answers within TIE of each other may be handled
+# either way round.
 ARRIVALS = {"dhl": 0.13, "ups": 0.01, "gls": 0.19, "dpd": 0.07}
 FASTEST_FIRST = sorted(ARRIVALS, key=ARRIVALS.__getitem__)  # ups, dpd, dhl, gls
+TIE = 0.02
 
 # Six carriers: two answer after 0.02 s and 0.1 s, four after 0.8 s. The first two quotes
-# are in after ≈ 0.1 s, the second fastest; the bound is 2.5x that (0.25 s), and waiting
-# for every carrier takes 0.8 s, 3.2x the bound.
+# are in once the second fastest has answered (≈ 0.1 s in), and first_quotes should return
+# right then: within PROMPT of that answer, not counting what the heartbeat saw the event
+# loop held up. Waiting for every carrier returns 0.7 s after it, 4.7x PROMPT.
 RACE = {"dhl": 0.8, "ups": 0.02, "fedex": 0.8, "gls": 0.1, "dpd": 0.8, "usps": 0.8}
 K = 2
 WINNERS = ["ups", "gls"]
 LOSERS = [carrier for carrier in RACE if carrier not in WINNERS]
-BUDGET = Budget(ideal=RACE["gls"], sequential=RACE["dhl"], slack=2.5)
+PROMPT = 0.15
 NOTICE = 0.2  # how long the service may take to see that a cancelled request was cut
 
 
@@ -74,25 +85,28 @@ def first_quotes_text(k: int = K) -> str:
     return f"first_quotes(session, url, {list(RACE)}, k={k})"
 
 
-def check_winners(quotes) -> None:
-    """The first k quotes to arrive, in the order they arrived."""
+def check_winners(quotes, service) -> None:
+    """The first k quotes to arrive, in the order the service answered them."""
     __tracebackhide__ = True
     got = carriers_of(a_list(quotes, call=first_quotes_text()))
+    ended = {c.path.rsplit("/", 1)[-1]: c.ended or service.now() for c in service.calls}
+    arrived = sorted(WINNERS, key=lambda carrier: ended.get(carrier, 0))
+    in_a_tie = abs(ended.get(WINNERS[0], 0) - ended.get(WINNERS[1], 0)) < TIE
     asked = (
         " — the first carriers you asked, not the first to answer"
         if got == list(RACE)[:K]
         else ""
     )
     expect(
-        got == WINNERS,
+        got == arrived or (in_a_tie and sorted(got) == sorted(arrived)),
         f"{first_quotes_text()} returned the quotes of {got}{asked}; the first {K} to "
-        f"arrive were {WINNERS}, in that order.",
+        f"arrive were {arrived}, in that order.",
         fix="asyncio.as_completed yields the requests in the order they finish: stop after k.",
     )
-    assert_result(quotes, [quote(c) for c in WINNERS], call=first_quotes_text())
+    assert_result(quotes, [quote(c) for c in got], call=first_quotes_text())
 
 
-async def test_quotes_are_shown_as_they_arrive_fastest_first(kata, service, session):
+async def test_quotes_are_shown_as_they_arrive_fastest_first(kata, kata_file, service, session):
     """as_completed hands results over in the order they finish, each as soon as it does."""
     open_carriers(service, ARRIVALS)
     shown: list[tuple[float, object]] = []
@@ -101,50 +115,61 @@ async def test_quotes_are_shown_as_they_arrive_fastest_first(kata, service, sess
         shown.append((service.now(), quote))
 
     call = f"show_quotes_as_they_arrive(session, url, {list(ARRIVALS)}, show)"
-    await kata.show_quotes_as_they_arrive(session, service.base_url, list(ARRIVALS), show)
+    async with LoopMonitor(kata_file) as monitor:
+        await kata.show_quotes_as_they_arrive(session, service.base_url, list(ARRIVALS), show)
     carriers = carriers_of([q for _, q in shown])
     expect(
-        len(shown) == len(ARRIVALS),
-        f"{call} called show {len(shown)} times; expected once per carrier ({len(ARRIVALS)})",
+        sorted(map(str, carriers)) == sorted(ARRIVALS),
+        f"{call} called show with the quotes of {carriers}; expected one call per carrier, "
+        f"with its quote: {list(ARRIVALS)}",
     )
-    slowest = service.calls_to(f"/quotes/{FASTEST_FIRST[-1]}")
-    expect(slowest, f"{call} never asked {FASTEST_FIRST[-1]} for a quote")
-    first_shown, last_answer = shown[0][0], slowest[0].ended or service.now()
+    answered = sorted(service.calls, key=lambda c: c.ended or service.now())
+    arrived = [c.path.rsplit("/", 1)[-1] for c in answered]
+    ended = dict(zip(arrived, (c.ended or service.now() for c in answered)))
     asked_at = min(c.started for c in service.calls)
     expect(
-        first_shown < last_answer,
-        f"the first quote was shown {first_shown - asked_at:.2f} s in, only after "
-        f"every carrier had answered: the quote of {FASTEST_FIRST[0]} had been ready since "
-        f"{ARRIVALS[FASTEST_FIRST[0]]:.2f} s.",
+        shown[0][0] < ended[arrived[-1]],
+        f"the first quote was shown {shown[0][0] - asked_at:.2f} s in, only after every "
+        f"carrier had answered: the quote of {arrived[0]} had been ready since "
+        f"{ended[arrived[0]] - asked_at:.2f} s.",
         evidence=draw_timeline(service.calls),
         fix="hand each quote to show() as soon as its request completes: "
         "`for next_quote in asyncio.as_completed(...): show(await next_quote)`.",
     )
+    # Answers closer together than this may reach the code either way round: the time
+    # any answer can take to be read, plus the longest the event loop was held up.
+    tie = TIE + monitor.max_lag
+    out_of_order = [
+        (earlier, later)
+        for n, earlier in enumerate(carriers)
+        for later in carriers[n + 1 :]
+        if ended[later] < ended[earlier] - tie
+    ]
     asked = " — the order you asked them in" if carriers == list(ARRIVALS) else ""
     expect(
-        carriers == FASTEST_FIRST,
+        not out_of_order,
         f"quotes were shown in the order {carriers}{asked}; they arrived in the order "
-        f"{FASTEST_FIRST}.",
+        f"{arrived}.",
         fix="awaiting each task in turn waits for the slow ones first; asyncio.as_completed "
         "gives you whichever finishes next.",
     )
-    assert_result(
-        [q for _, q in shown], [quote(c) for c in FASTEST_FIRST], call=f"what {call} showed"
-    )
+    assert_result([q for _, q in shown], [quote(c) for c in carriers], call=f"what {call} showed")
 
 
 @pytest.mark.workload
-async def test_the_first_two_quotes_come_back_as_soon_as_they_arrive(kata, service, session):
+async def test_the_first_two_quotes_come_back_as_soon_as_they_arrive(kata, kata_file, service, session):
     """Take the first k results: the wait is the k-th fastest request, not the slowest."""
     open_carriers(service, RACE)
-    with stopwatch() as watch:
+    async with LoopMonitor(kata_file) as monitor:
         quotes = await ask_first_quotes(kata, service, session)
-    check_winners(quotes)
+    returned = service.now()
+    check_winners(quotes, service)
+    kth = sorted(c.ended or returned for c in service.calls)[K - 1]
+    late = returned - kth
     expect(
-        watch.elapsed <= BUDGET.bound,
-        f"{first_quotes_text()} took {watch.elapsed:.2f} s; the first {K} quotes were in "
-        f"after {BUDGET.ideal:.2f} s (allowed {BUDGET.bound:.2f} s). It waited for the slow "
-        "carriers too.",
+        late - monitor.lag_total <= PROMPT,
+        f"{first_quotes_text()} returned {late:.2f} s after quote number {K} arrived "
+        f"(allowed {PROMPT:.2f} s): it waited for the slow carriers too.",
         evidence=draw_timeline(service.calls),
         fix="return as soon as you have k quotes; do not wait for (or gather) the others.",
     )
@@ -155,7 +180,7 @@ async def test_the_requests_still_running_are_cancelled(kata, service, session):
     open_carriers(service, RACE)
     quotes = await ask_first_quotes(kata, service, session)
     returned = service.now()
-    check_winners(quotes)
+    check_winners(quotes, service)
     await service.settle(within=NOTICE)
     losers = [service.calls_to(f"/quotes/{carrier}") for carrier in LOSERS]
     never = [c for c, calls in zip(LOSERS, losers) if not calls]
