@@ -46,8 +46,10 @@ EARLY = 0.002  # the service and the grants read the same clock: only rounding
 # --- throughput --------------------------------------------------------------------------------
 # Ten messages of 0.12 s at 5 per 0.1 s: they can all have started by 0.1 s (5 at a time)
 # or 0.18 s (one every 0.02 s); the average rate takes 10 / 5 x 0.1 = 0.2 s, the ideal
-# here, and the bound is 2x that (0.4 s). One message per 0.1 s takes 0.9 s (2.25x the
-# bound); one at a time takes 1.2 s (3x the bound), but the in-flight count says so first.
+# here, and the bound is 2x that (0.4 s), on the time the event loop could run (what the
+# heartbeat saw it held up by a loaded machine is not counted). One message per 0.1 s
+# takes 0.9 s (2.25x the bound); one at a time takes 1.2 s (3x the bound), but the
+# in-flight count says so first.
 # Each message outlasts the window, so even a limiter that is too strict has two in
 # flight at once: a peak of one means the messages were sent one after another.
 TEN = phones(10, first=200)
@@ -195,7 +197,7 @@ async def test_no_fifth_of_a_second_holds_more_than_five_messages(kata, kata_fil
 async def test_ten_messages_go_out_at_close_to_the_allowed_rate(kata, kata_file, service):
     """A limiter that waits too long, or one message at a time, wastes the allowed rate."""
     open_provider(service, TEN, LATENCY)
-    await send(kata, kata_file, service, TEN, RATE, WORK_PER)
+    sent = await send(kata, kata_file, service, TEN, RATE, WORK_PER)
     calls = sorted(service.calls, key=lambda call: call.started)
     expect(
         service.peak_in_flight > 1,
@@ -208,7 +210,7 @@ async def test_ten_messages_go_out_at_close_to_the_allowed_rate(kata, kata_file,
     )
     took = calls[-1].started - calls[0].started
     expect(
-        took <= BUDGET.bound,
+        took - sent.monitor.lag_total <= BUDGET.bound,
         f"your {len(TEN)} messages took {took:.2f} s to start; at {RATE} per {WORK_PER} s "
         f"they can all start within ≈ {BUDGET.ideal:.2f} s (allowed {BUDGET.bound:.2f} s): "
         "the limiter waits longer than the limit asks.",
