@@ -157,7 +157,9 @@ async def test_quotes_are_shown_as_they_arrive_fastest_first(kata, kata_file, se
 
 
 @pytest.mark.workload
-async def test_the_first_two_quotes_come_back_as_soon_as_they_arrive(kata, kata_file, service, session):
+async def test_the_first_two_quotes_come_back_as_soon_as_they_arrive(
+    kata, kata_file, service, session
+):
     """Take the first k results: the wait is the k-th fastest request, not the slowest."""
     open_carriers(service, RACE)
     async with LoopMonitor(kata_file) as monitor:
