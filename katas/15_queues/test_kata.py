@@ -59,7 +59,14 @@ def open_warehouse(service, orders: list[str], latency: float = LATENCY, failing
         return web.json_response({"order": order_id, "parcel": parcel(order_id)})
 
     for order_id in orders:
-        service.route(f"/pack/{order_id}", handler=pack, latency=0.002 if order_id in failing else latency)
+        delay = 0.002 if order_id in failing else latency
+        service.route(f"/pack/{order_id}", handler=pack, latency=delay)
+
+
+def runs_code_of(task: asyncio.Task, kata_file) -> bool:
+    """Whether the task runs a coroutine written in the file under test."""
+    code = getattr(task.get_coro(), "cr_code", None)
+    return getattr(code, "co_filename", None) == str(kata_file)
 
 
 def parcel(order_id: str) -> str:
@@ -70,7 +77,9 @@ def call_text(orders: list[str], workers: int, queue_size: int) -> str:
     return f"pack_orders(url, <{len(orders)} orders>, workers={workers}, queue_size={queue_size})"
 
 
-async def pack(kata, service, orders: list[str], *, workers: int = WORKERS, queue_size: int = QUEUE_SIZE, failing=()):
+async def pack(
+    kata, service, orders: list[str], *, workers: int = WORKERS, queue_size: int = QUEUE_SIZE, failing=()
+):
     """Run pack_orders over a feed of `orders`; a run that stops making progress is explained."""
     __tracebackhide__ = True
     feed = OrderFeed(service, orders)
@@ -239,12 +248,7 @@ async def test_no_worker_is_left_running_after_the_last_order(kata, kata_file, s
     open_warehouse(service, orders, latency=0.0)
     parcels, _ = await pack(kata, service, orders)
     await asyncio.sleep(0.02)  # a worker cancelled but not awaited is done by now
-    left = [
-        task
-        for task in asyncio.all_tasks()
-        if not task.done()
-        and getattr(getattr(task.get_coro(), "cr_code", None), "co_filename", None) == str(kata_file)
-    ]
+    left = [task for task in asyncio.all_tasks() if not task.done() and runs_code_of(task, kata_file)]
     names = sorted({task.get_coro().__qualname__ for task in left})
     for task in left:
         task.cancel()
