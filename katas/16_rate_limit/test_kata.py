@@ -57,7 +57,7 @@ WORK_PER = 0.1
 LATENCY = 0.12
 BUDGET = Budget(ideal=len(TEN) / RATE * WORK_PER, sequential=len(TEN) * LATENCY)
 
-# --- the loop stays free ---------------------------------------------------------------------------
+# --- the loop stays free --------------------------------------------------------------------
 # One message per 0.15 s, two messages: the second waits 0.15 s. The heartbeat's watchdog
 # looks at what the loop is running whenever a beat is over 50 ms late: an awaiting
 # limiter is never caught running (the loop is idle, or busy elsewhere when a loaded
@@ -89,7 +89,9 @@ class Sent:
     grants: list[float] | None
 
 
-async def send(kata, kata_file, service, numbers: list[str], rate: int = RATE, per: float = PER) -> Sent:
+async def send(
+    kata, kata_file, service, numbers: list[str], rate: int = RATE, per: float = PER
+) -> Sent:
     """Run send_reminders with a fresh limiter, under a heartbeat, noting each grant."""
     __tracebackhide__ = True
     limiter = kata.RateLimiter(rate, per)
@@ -145,7 +147,8 @@ async def test_no_fifth_of_a_second_holds_more_than_five_messages(kata, kata_fil
         worst = sent.monitor.worst
         if worst is not None and worst.where:
             fail(
-                f"the event loop was blocked for {sent.monitor.max_lag:.2f} s while your code ran here:",
+                f"the event loop was blocked for {sent.monitor.max_lag:.2f} s while your "
+                "code ran here:",
                 where=worst.where,
                 fix="wait with `await asyncio.sleep(...)`, never by looping until a time "
                 "comes: a loop that never awaits holds every other task.",
@@ -168,7 +171,8 @@ async def test_no_fifth_of_a_second_holds_more_than_five_messages(kata, kata_fil
             fix="call `await limiter.acquire()` right before each request, and send only "
             "once it has returned.",
         )
-        early = [n for n, (start, grant) in enumerate(zip(starts, grants), 1) if start < grant - EARLY]
+        pairs = enumerate(zip(starts, grants), 1)
+        early = [n for n, (start, grant) in pairs if start < grant - EARLY]
         expect(
             not early,
             f"message {early[0] if early else 0} reached the provider before the limiter had let "
