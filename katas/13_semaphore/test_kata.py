@@ -16,23 +16,23 @@ from harness.judge import (
     wrote,
 )
 
-# Forty invoices of 0.03 s each, at most five at a time: eight waves, ≈ 0.24 s. The bound
-# is 2x that (0.48 s), on the time the event loop could run: what the heartbeat saw it
+# Forty invoices of 0.025 s each, at most five at a time: eight waves, ≈ 0.2 s. The bound
+# is 2x that (0.4 s), on the time the event loop could run: what the heartbeat saw it
 # held up (a loaded machine, parsing forty answers) is not counted. One at a time would
-# take 1.2 s, but the service's in-flight peak (1, not 5) says so first,
+# take 1.0 s, but the service's in-flight peak (1, not 5) says so first,
 # deterministically; the clock catches slots left idle.
-LATENCY = 0.03
+LATENCY = 0.025
 LIMIT = 5
 INVOICES = list(range(1001, 1041))
 WAVES = len(INVOICES) // LIMIT
 IDEAL = WAVES * LATENCY
 BOUND = 2 * IDEAL
 
-# One slow invoice (0.15 s) first, then 24 quick ones (0.005 s). While the slow one runs,
+# One slow invoice (0.12 s) first, then 24 quick ones (0.005 s). While the slow one runs,
 # the four other slots get through the rest in ≈ 6 x 0.005 s, so most of the 24 start
 # while it is still in flight (over 8 even when a loaded machine makes each round take
 # 0.03 s); batches of five start at most its four batch-mates meanwhile.
-SLOW_INVOICE, SLOW = 2001, 0.15
+SLOW_INVOICE, SLOW = 2001, 0.12
 QUICK_INVOICES, QUICK = list(range(2002, 2026)), 0.005
 OVERTAKERS = 8  # of the 24 quick invoices, at least this many start during the slow one
 
