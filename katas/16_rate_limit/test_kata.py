@@ -58,11 +58,11 @@ LATENCY = 0.12
 BUDGET = Budget(ideal=len(TEN) / RATE * WORK_PER, sequential=len(TEN) * LATENCY)
 
 # --- the loop stays free --------------------------------------------------------------------
-# One message per 0.15 s, two messages: the second waits 0.15 s. The heartbeat's watchdog
+# One message per 0.12 s, two messages: the second waits 0.12 s. The heartbeat's watchdog
 # looks at what the loop is running whenever a beat is over 50 ms late: an awaiting
 # limiter is never caught running (the loop is idle, or busy elsewhere when a loaded
 # machine stalls it); a limiter that spins is caught in its loop for the whole wait.
-SLOW_RATE, SLOW_PER = 1, 0.15
+SLOW_RATE, SLOW_PER = 1, 0.12
 
 
 def open_provider(service, numbers: list[str], latency: float) -> None:
