@@ -432,6 +432,41 @@ def test_a_learners_handler_hears_what_the_judge_does_not_explain(curriculum, sl
         )
 
 
+def test_a_library_awaitable_used_without_await_is_named_and_leaves_nothing_behind(curriculum):
+    """An awaitable that is not a coroutine (aiosqlite's db.execute(...), aiohttp's
+    session.get(...)) used as a value names the missing await; the coroutine it holds is
+    closed, so no "never awaited" warning follows the summary."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        class Reply:
+            def __init__(self, coroutine):
+                self.coroutine = coroutine
+
+            def __await__(self):
+                return self.coroutine.__await__()
+
+        async def boil():
+            return "kettle"
+
+        async def answer():
+            reply = Reply(boil())
+            return reply.upper()
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    text = output(result)
+    expected = [
+        "an awaitable Reply object was used as a value ('Reply' object has no attribute 'upper')",
+        "katas/01_kettle/kata.py:13 in answer()",
+        "put `await` in front of the call that made it",
+    ]
+    assert outcomes(result) == {"failed": 1}, f"the forgotten await should fail:\n{text}"
+    missing = [part for part in expected if part not in text]
+    assert not missing, f"the failure should say {missing}:\n{text}"
+    assert "never awaited" not in text, f"the closed coroutine was reported late:\n{text}"
+
+
 def test_a_hang_ends_with_a_timeout_naming_the_waiting_line(curriculum):
     """An Event nobody sets ends at the timeout, with the line that waits on it."""
     curriculum.kata(
