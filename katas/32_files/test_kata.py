@@ -13,7 +13,7 @@ import warnings
 
 import pytest
 
-from harness.judge import LoopMonitor, assert_loop_stayed_responsive, assert_result, expect, fail
+from harness.judge import LoopMonitor, assert_result, expect, fail
 
 IN_A_THREAD = (
     "open and read the file in worker threads: `feed = await asyncio.to_thread(open, path, "
@@ -27,11 +27,12 @@ READINGS = ["12:00 lima 18.0", "12:01 lima 18.2", "12:02 lima 18.1", "12:03 lima
 
 # The slow sensor is a named pipe the test writes from a thread. It opens its end PAUSE
 # after the test began (until then a reader's open() waits for it), and pauses again
-# between lines. Opened or read on the loop's thread, the heartbeat waits a whole
-# PAUSE. A free loop was late by up to 0.03 s with both cores busy (MAX_LAG is 2.7x
-# that); a blocked loop is late by PAUSE (3x MAX_LAG).
+# between lines. Opened or read on the loop's thread, the heartbeat waits a whole PAUSE
+# (2x MAX_LAG) while the loop's thread is in the code under test. Only such stalls count:
+# a loaded machine (two busy loops and more) also delays a free loop, by up to 0.1 s
+# here, but not while it runs the code's own lines.
 PAUSE = 0.25
-MAX_LAG = 0.08
+MAX_LAG = 0.12
 SHORT_PAUSE = 0.05  # the log arrives in two parts: the first read may return only the first
 PATIENCE = 1.0  # seconds the feed waits for the reader to take a line (it takes microseconds)
 NO_FIFO = (
@@ -159,6 +160,21 @@ def files_left_open(path):
         handle.close()
 
 
+def assert_loop_not_blocked(monitor: LoopMonitor) -> None:
+    """The heartbeat never waited more than MAX_LAG while the loop's thread was running the
+    code under test (the watchdog names the line it was on)."""
+    __tracebackhide__ = True
+    blocked = [stall for stall in monitor.stalls if stall.where and stall.seconds > MAX_LAG]
+    if blocked:
+        worst = max(blocked, key=lambda stall: stall.seconds)
+        fail(
+            f"the event loop was blocked for {worst.seconds:.2f} s: a heartbeat task that should "
+            f"tick every {monitor.tick * 1000:.0f} ms could not run while your code ran here:",
+            fix=IN_A_THREAD,
+            where=worst.where,
+        )
+
+
 def write_log(tmp_path, name, text):
     path = tmp_path / name
     path.write_bytes(text.encode("utf-8"))
@@ -210,13 +226,14 @@ async def test_read_log_closes_the_file(kata, tmp_path):
     )
 
 
+@pytest.mark.workload
 async def test_the_loop_keeps_ticking_while_read_log_waits_for_a_slow_sensor(kata, kata_file, slow_sensor):
     """A read that waits for data blocks its thread: let it be a worker thread, not the loop's."""
     steps = [("write", LOG[:30]), ("pause", SHORT_PAUSE), ("write", LOG[30:])]
     with slow_sensor(steps) as sensor:
         async with LoopMonitor(kata_file) as monitor:
             text = await kata.read_log(sensor.path)
-    assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG, advice=IN_A_THREAD)
+    assert_loop_not_blocked(monitor)
     assert_result(text, LOG, call="await read_log(path of a slow sensor)")
 
 
@@ -248,7 +265,7 @@ async def test_follow_readings_hands_out_each_line_as_soon_as_it_arrives(kata, k
         fix="read one line per worker-thread call (`await asyncio.to_thread(feed.readline)`) "
         "and yield it before reading the next; read() and readlines() wait for the end of the file.",
     )
-    assert_loop_stayed_responsive(monitor, max_lag=MAX_LAG, advice=IN_A_THREAD)
+    assert_loop_not_blocked(monitor)
     assert_result(got, READINGS[:3], call="the lines of follow_readings(path of a slow sensor)")
 
 
