@@ -284,6 +284,29 @@ def test_a_blocking_call_is_reported_with_its_line(curriculum):
     )
 
 
+def test_subprocess_run_in_a_coroutine_is_named_as_a_blocking_subprocess(curriculum):
+    """subprocess.run blocks while the process starts and until it ends: named as such on
+    every Python version (3.13 reads the child's start without blocking, then its output)."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        import subprocess
+        import sys
+
+        async def answer():
+            done = subprocess.run([sys.executable, "-c", "print('kettle')"], capture_output=True, timeout=5)
+            return done.stdout.decode().strip()
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "the event loop was blocked by subprocess.Popen"
+    assert outcomes(result) == {"failed": 1}, f"the blocking call should fail:\n{output(result)}"
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+    assert "katas/01_kettle/kata.py:5 in answer()" in output(result), (
+        f"the failure should name the learner's line, kata.py:5:\n{output(result)}"
+    )
+
+
 def test_a_kata_can_give_its_own_advice_for_a_kind_of_blocking_call(curriculum):
     """pytest.mark.blocking_fix(prefix, fix) replaces the judge's advice for those calls."""
     curriculum.kata(
