@@ -4,7 +4,7 @@ claim as a lease that runs out if the worker dies; shutdown lets the jobs in fli
 finish. The table is the queue, so a queue that dies loses nothing.
 
 Edit this file until `pytest katas/37_job_queue` is green. The tests are steps, in order:
-`pytest katas/37_job_queue -k step_1` runs the first.
+`pytest katas/37_job_queue -k step_1_` runs the first.
 """
 
 import asyncio

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
-MISTAKE = ("shutdown cancelled 3 invoices in flight", "wrong_shutdown_cancels.py:{line}")
+MISTAKE = "shutdown cancelled 3 invoices in flight"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
