@@ -140,6 +140,7 @@ class Row:
     status: str
     attempts: int
     error: str | None
+    lease_until: float | None = None
 
 
 class JobsTable:
@@ -155,7 +156,7 @@ class JobsTable:
         if self.db is None:
             self.db = await aiosqlite.connect(self.path)
         found = await self.db.execute_fetchall(
-            "SELECT id, payload, status, attempts, error FROM jobs ORDER BY id"
+            "SELECT id, payload, status, attempts, error, lease_until FROM jobs ORDER BY id"
         )
         return [Row(*row) for row in found]
 
@@ -202,13 +203,49 @@ class Queues:
 
     __test__ = False
 
-    def __init__(self, kata, path) -> None:
+    def __init__(self, kata, kata_file, path) -> None:
         self.kata = kata
+        self.kata_file = kata_file
         self.path = str(path)
         self.opened: list = []
         self.stopped: list = []
         self.mailrooms: list[Mailroom] = []
         self.tasks_before = asyncio.all_tasks()
+        # Every task started during the test, to tell a worker that died of an error (and
+        # stopped taking jobs) from one that never took any.
+        self.started: list[asyncio.Task] = []
+        self.loop = asyncio.get_running_loop()
+        self.factory = self.loop.get_task_factory()
+        self.loop.set_task_factory(self._record)
+
+    def _record(self, loop, coro, **options):
+        task = (self.factory or asyncio.Task)(coro, loop=loop, **options)
+        self.started.append(task)
+        return task
+
+    def check_workers(self) -> None:
+        """Fail if a task running the learner's code ended with an error of its own."""
+        __tracebackhide__ = True
+        for task in self.started:
+            if not task.done() or task.cancelled() or task.exception() is None:
+                continue
+            error = task.exception()
+            where = self.kata_file.traceback(error.__traceback__)
+            if not where:
+                continue  # not the learner's code (the test's own tasks report their errors)
+            open_transaction = "within a transaction" in str(error)
+            fail(
+                f"a task of your queue ended with {type(error).__name__}: {error}; a worker "
+                "that ends takes no more jobs:",
+                fix=(
+                    "an earlier write on this connection was never committed, so its "
+                    "transaction is still open: `await self.db.commit()` after each write."
+                    if open_transaction
+                    else "a worker loops until shutdown: only the handler's errors are "
+                    "expected (catch Exception around `await self.handler(job)`); fix this one."
+                ),
+                where=where[-2:],
+            )
 
     async def open(self, mailroom: Mailroom, **options):
         settings = {"workers": 3, "lease": LONG_LEASE, "poll_interval": POLL, **options}
@@ -227,6 +264,7 @@ class Queues:
         return [t for t in asyncio.all_tasks() - self.tasks_before if t is not current and not t.done()]
 
     async def close(self) -> None:
+        self.loop.set_task_factory(self.factory)
         for mailroom in self.mailrooms:
             mailroom.released.set()
             mailroom.gate.set()
@@ -248,8 +286,8 @@ class Queues:
 
 
 @pytest.fixture
-async def queues(kata, tmp_path):
-    made = Queues(kata, tmp_path / "jobs.db")
+async def queues(kata, kata_file, tmp_path):
+    made = Queues(kata, kata_file, tmp_path / "jobs.db")
     yield made
     await made.close()
 
@@ -390,6 +428,7 @@ async def test_step_2_ten_claims_at_once_never_get_the_same_job(queues, table):
     queue = await queues.open(Mailroom())
     await enqueue_all(queue, invoices(4))
     claims = []
+    before = time.time()
     async with aiosqlite.connect(table.path) as other_process:
         # Another connection holds the write lock for a moment, as a busy neighbour would:
         # every claim must wait for it, and all ten are waiting at once when it lets go.
@@ -432,6 +471,20 @@ async def test_step_2_ten_claims_at_once_never_get_the_same_job(queues, table):
         fix="in the claim's transaction: `UPDATE jobs SET status = 'running', attempts = "
         "attempts + 1, lease_until = ? WHERE id = ?`, then commit.",
     )
+    # The lease is a time another process, or this one after a reboot, must read the same.
+    leases = [row.lease_until for row in rows]
+    expect(
+        all(
+            isinstance(lease, int | float) and before - 1 <= lease - LONG_LEASE <= time.time() + 1
+            for lease in leases
+        ),
+        f"the claimed rows' lease_until say {leases}; with lease={LONG_LEASE:g}, expected "
+        f"time.time() + {LONG_LEASE:g}, about {before + LONG_LEASE:.1f}. The times in the table "
+        "are seconds since the epoch, so that they mean the same to any process and after a "
+        "reboot; the event loop's clock and time.monotonic() count from an arbitrary moment.",
+        fix="`lease_until = time.time() + self.lease` in the claim (and time.time() for "
+        "run_after and now).",
+    )
 
 
 async def test_step_3_each_worker_takes_a_job_so_three_invoices_go_out_at_once(queues, table):
@@ -443,6 +496,7 @@ async def test_step_3_each_worker_takes_a_job_so_three_invoices_go_out_at_once(q
     await asyncio.sleep(3 * POLL)  # the workers find nothing and wait for the next poll
     await enqueue_all(queue, invoices(6))
     await until(lambda: mailroom.in_flight >= 3)
+    queues.check_workers()
     await asyncio.sleep(0.05)  # if a fourth send were to start, it would by now
     mailroom.check_calls()
     expect(
@@ -455,6 +509,7 @@ async def test_step_3_each_worker_takes_a_job_so_three_invoices_go_out_at_once(q
     )
     mailroom.gate.set()
     rows = await table.wait_until(all_done)
+    queues.check_workers()
     expect(
         all_done(rows),
         f"{WITHIN:g} s after the first sends finished, the jobs say: {statuses(rows)}.",
@@ -473,6 +528,7 @@ async def test_step_4_twelve_invoices_are_each_sent_exactly_once_in_two_rounds(q
     await enqueue_all(queue, payloads)
     await queue.start()
     rows = await table.wait_until(lambda rows: all_done(rows) and not mailroom.in_flight)
+    queues.check_workers()
     mailroom.check_calls()
     twice = [p for p in payloads if mailroom.sent(p) > 1]
     expect(
@@ -531,6 +587,7 @@ async def test_step_6_a_failing_invoice_is_retried_after_its_backoff_then_given_
     await enqueue_all(queue, ["invoice-broken", "invoice-flaky", "invoice-fine"])
     await queue.start()
     rows = await table.wait_until(lambda rows: {r.status for r in rows} <= {"done", "failed"})
+    queues.check_workers()
     mailroom.check_calls()
     broken = mailroom.of("invoice-broken")
     expect(
@@ -590,6 +647,7 @@ async def test_step_7_a_job_whose_worker_hangs_is_taken_again_after_its_lease(qu
     await enqueue_all(queue, ["invoice-stuck", "invoice-2"])
     await queue.start()
     taken_again = await until(lambda: len(mailroom.of("invoice-stuck")) >= 2, SHORT_LEASE + WITHIN)
+    queues.check_workers()
     mailroom.check_calls()
     stuck = mailroom.of("invoice-stuck")
     expect(
@@ -610,6 +668,7 @@ async def test_step_7_a_job_whose_worker_hangs_is_taken_again_after_its_lease(qu
         evidence=mailroom.timeline(),
     )
     rows = await table.wait_until(all_done)
+    queues.check_workers()
     expect(all_done(rows), f"the jobs say: {statuses(rows)}; expected both done.")
 
 
@@ -620,6 +679,7 @@ async def test_step_8_shutdown_waits_for_the_jobs_in_flight_and_starts_no_new_on
     await enqueue_all(queue, invoices(6))
     await queue.start()
     await until(lambda: mailroom.in_flight >= 3)
+    queues.check_workers()
     mailroom.check_calls()
     stopping = asyncio.create_task(queues.shutdown(queue, grace=WITHIN))
     await asyncio.sleep(0.05)  # shutdown has begun; the sends in flight are still held
@@ -643,6 +703,7 @@ async def test_step_8_shutdown_waits_for_the_jobs_in_flight_and_starts_no_new_on
             await stopping
     except TimeoutError:
         fail(f"shutdown() had not returned {WITHIN:g} s after the 3 sends in flight finished.")
+    queues.check_workers()
     new = len(mailroom.sends) - 3
     expect(
         new == 0,
@@ -655,6 +716,8 @@ async def test_step_8_shutdown_waits_for_the_jobs_in_flight_and_starts_no_new_on
         [row.status for row in rows] == ["done"] * 3 + ["queued"] * 3,
         f"after shutdown the jobs say: {statuses(rows)}; expected the 3 in flight done "
         "and the 3 others still queued, for the next start.",
+        fix="when a handler returns, write 'done' and commit before the worker goes on: "
+        "shutdown then closes a connection with nothing left to commit.",
     )
     left = queues.running_tasks()
     expect(
@@ -675,6 +738,7 @@ async def test_step_9_shutdown_cuts_an_invoice_that_outlives_the_grace_period(
     await enqueue_all(queue, ["invoice-slow"])
     await queue.start()
     await until(lambda: mailroom.in_flight >= 1)
+    queues.check_workers()
     started = time.perf_counter()
     try:
         async with asyncio.timeout(GRACE + WITHIN):
@@ -746,6 +810,7 @@ async def test_step_10_a_killed_queue_loses_nothing_a_new_one_finishes_every_job
     await enqueue_all(second, ["invoice-7"])
     await second.start()
     rows = await table.wait_until(all_done, SHORT_LEASE + WITHIN)
+    queues.check_workers()
     mailroom.check_calls()
     lost = [row for row in rows if row.status != "done"]
     if lost:
