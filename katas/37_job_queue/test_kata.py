@@ -25,8 +25,8 @@ WORKLOAD = Budget(ideal=2 * SEND_TIME, sequential=12 * SEND_TIME)
 # is 3x the first, so a queue that waits the same time twice is off by 0.1 s, not by 10 ms.
 BACKOFF = {1: 0.05, 2: 0.15}
 # Steps 7 and 10: a lease long enough for a send, short enough for a test.
-SHORT_LEASE = 0.2
-GRACE = 0.2  # step 9's grace period
+SHORT_LEASE = 0.1
+GRACE = 0.1  # step 9's grace period
 WITHIN = 2.0  # how long a test waits for something that takes a few polls at most
 
 
