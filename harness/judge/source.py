@@ -28,6 +28,7 @@ class Handler:
     where: Where  # the `except` line, in its function
     names: frozenset[str]  # the classes it names, by their last part; none for a bare `except:`
     written: str  # as written: "aiohttp.ClientResponseError"; "" for a bare `except:`
+    reraises: bool = False  # its body raises what it caught again (`raise`, `raise error`)
 
     def catches(self, error: type[BaseException] | BaseException) -> bool:
         """Whether this clause catches ``error`` (a class, or an exception), by class name."""
@@ -41,12 +42,14 @@ def excepts(kata: object) -> tuple[Handler, ...]:
     So a message can point at the clause that caught too much (``except:`` around a
     timeout swallows the caller's cancellation) or too little (an escaped error got past
     ``except aiohttp.ClientResponseError``): ``[h for h in excepts(kata) if h.catches(e)]``.
+    A clause that cleans up and re-raises (``except BaseException: rollback; raise``) did
+    not swallow anything: ``h.reraises`` tells it apart.
     """
     learner = _learner(kata)
     found = _handlers(learner.path, Path(learner.path).stat().st_mtime_ns)
     return tuple(
-        Handler(learner.at(line, function), names, written)
-        for line, function, names, written in found
+        Handler(learner.at(line, function), names, written, reraises)
+        for line, function, names, written, reraises in found
     )
 
 
@@ -60,12 +63,14 @@ def _learner(kata: object) -> LearnerFile:
 
 
 @cache
-def _handlers(path: str, _version: int) -> tuple[tuple[int, str, frozenset[str], str], ...]:
+def _handlers(
+    path: str, _version: int
+) -> tuple[tuple[int, str, frozenset[str], str, bool], ...]:
     try:
         tree = ast.parse(Path(path).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
         return ()
-    found: dict[int, tuple[int, str, frozenset[str], str]] = {}
+    found: dict[int, tuple[int, str, frozenset[str], str, bool]] = {}
     # ast.walk goes outer to inner: a clause in a nested function ends up under its own name.
     for function in ast.walk(tree):
         if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -80,8 +85,25 @@ def _handlers(path: str, _version: int) -> tuple[tuple[int, str, frozenset[str],
                     if isinstance(n, ast.Attribute | ast.Name)
                 )
                 written = ast.unparse(kind) if kind is not None else ""
-                found[node.lineno] = (node.lineno, function.name, names, written)
+                found[node.lineno] = (
+                    node.lineno, function.name, names, written, _reraises(node)
+                )
     return tuple(found[line] for line in sorted(found))
+
+
+def _reraises(clause: ast.ExceptHandler) -> bool:
+    """Whether the clause's own body (not a function defined in it) raises what it caught."""
+    pending: list[ast.AST] = list(clause.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Raise) and (
+            node.exc is None  # `raise`
+            or (isinstance(node.exc, ast.Name) and node.exc.id == clause.name)  # `raise error`
+        ):
+            return True
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            pending.extend(ast.iter_child_nodes(node))
+    return False
 
 
 @cache

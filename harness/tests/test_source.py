@@ -68,3 +68,34 @@ def test_a_clause_catches_by_class_name_and_a_bare_except_catches_everything(tmp
 
 def test_a_file_that_does_not_parse_has_no_clauses(tmp_path):
     assert excepts(learner_file(tmp_path, "def broken(:\n")) == ()
+
+
+def test_a_clause_that_raises_again_is_told_apart_from_one_that_swallows(tmp_path):
+    source = '''
+async def claim(db):
+    try:
+        await db.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        await db.rollback()
+        raise
+
+
+async def run(handler, job):
+    try:
+        await handler(job)
+    except BaseException as error:
+        def later():
+            raise
+        return repr(error)
+
+
+def send(invoice):
+    try:
+        return invoice.send()
+    except Exception as error:
+        if invoice.urgent:
+            raise error
+'''
+    rollback, swallow, urgent = excepts(learner_file(tmp_path, source))
+    assert rollback.reraises and urgent.reraises
+    assert not swallow.reraises  # the `raise` is in a function of its own
