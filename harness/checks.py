@@ -28,7 +28,8 @@ MIN_RIGHT = 2  # accepted variants per kata
 # What a learner reads per failing test (its headline, diagnosis, timeline): the budget.
 MAX_LINES_PER_FAILURE = 20
 MEDIAN_LINES_PER_FAILURE = 8
-_SECTION = re.compile(r"^_{3,} .+ _{3,}$")
+# pytest pads a failing test's headline with underscores: at least one on each side for a long name.
+_SECTION = re.compile(r"^_+ .+ _+$")
 _BANNER = re.compile(r"^={3,}( .* )?={3,}$")
 _SUMMARY = re.compile(r"^=*\s*\d+ (passed|failed|error|errors|skipped|to do)\b.* in [\d.]+s\b.*$")
 # Lines that only pytest's own traceback or a library frame would print.

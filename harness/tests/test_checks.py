@@ -71,6 +71,13 @@ def test_each_failing_test_is_measured_from_its_headline_to_the_next():
     assert checks.report_problems(REPORT) == []
 
 
+def test_a_long_test_name_padded_with_one_underscore_still_starts_its_own_section():
+    """pytest pads a long headline with a single '_' each side: it still starts a section."""
+    name = "step 10 nothing is lost when the queue's process is killed and a new queue starts"
+    report = f"_ {name} _\nthe new queue never found job 4\n_____ step 2 jobs are leased _____\nno lease\n"
+    assert [len(section) for section in checks.failure_sections(report)] == [2, 2]
+
+
 def test_text_after_the_summary_line_is_a_problem():
     """An unraisable-exception flood after the summary is what the rule forbids."""
     flooded = REPORT + "Exception ignored in: <coroutine object brew at 0x1>\n"
