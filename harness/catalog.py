@@ -26,6 +26,7 @@ class Kata:
     hints: tuple[str, ...]
     ideal: float | None
     root: Path
+    steps: bool = False  # a capstone: each test is a step ("4 of 9 steps")
 
     @property
     def name(self) -> str:
@@ -166,6 +167,7 @@ def parse(text: str, root: Path) -> Catalog:
                     hints=tuple(entry.get("hints", ())),
                     ideal=float(entry["ideal"]) if "ideal" in entry else None,
                     root=root,
+                    steps=bool(entry.get("steps", False)),
                 )
             )
         except KeyError as missing:

@@ -234,7 +234,8 @@ def whole_number_in(low: int, high: int, unit: str) -> Callable[[str], int]:
 
 # How often `watch` looks at the file: too often is a busy loop, too rarely misses the point.
 POLL_SECONDS = number_in(0.01, 60, "seconds", "0.5")
-TURN_MINUTES = number_in(0.5, 240, "minutes", "5")  # a dojo turn: 30 s to four hours
+# A dojo turn: 3 s (a drill, and the room test) to four hours.
+TURN_MINUTES = number_in(0.05, 240, "minutes", "5")
 INTERVIEW_MINUTES = number_in(0, state.LONGEST_INTERVIEW / 60, "minutes", "30")
 TURNS = whole_number_in(1, 1000, "turns")
 REPEATS = whole_number_in(1, 100, "runs")

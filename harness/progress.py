@@ -313,7 +313,8 @@ def first_line(text: str, width: int = 100) -> str:
 def state_phrase(status: KataStatus) -> str:
     word = STATE_WORDS[status.state]
     if status.state in ("passed", "failing", "timeout", "not_started") and status.total:
-        return f"{word} ({status.passed} of {status.total})"
+        unit = " steps" if status.kata.steps else ""  # a capstone: each test is a step
+        return f"{word} ({status.passed} of {status.total}{unit})"
     return word
 
 

@@ -12,13 +12,13 @@ from harness.catalog import load as load_catalog
 from harness.progress import KataStatus
 from harness.terminal import Console
 
-PASSED = "{tick} {name} passes: {total} of {total} tests are green."
+PASSED = "{tick} {name} passes: {total} of {total} {unit} are green."
 SOLUTION_AT = (
     "  The reference solution is in {solution}: compare (python -m harness solution {name})."
 )
 NEXT_KATA = "  Next: {folder} — run `python -m harness run {name}` (or `pytest {folder}`)."
 LAST_ONE = "  That was the last kata left: every kata passes. Time them: python -m harness bench"
-FAILED = "{cross} {name}: {passed} of {total} tests pass. Edit {stub} and run again."
+FAILED = "{cross} {name}: {passed} of {total} {unit} pass. Edit {stub} and run again."
 FAILED_HINT = "  Stuck? `python -m harness hint {name}` reveals the next hint."
 NOT_STARTED = "{cross} {name} is not started yet: read {lesson}, then fill in the TODOs in {stub}."
 BROKEN = "{cross} {name} {state}: {message}"
@@ -76,7 +76,10 @@ def report(root: Path, status: KataStatus, console: Console) -> int:
     if status.state == "passed":
         tick = style.paint(style.symbol("passed"), "green")
         console.print(
-            style.paint(PASSED.format(tick=tick, name=kata.name, total=status.total), "bold")
+            style.paint(
+                PASSED.format(tick=tick, name=kata.name, total=status.total, unit=unit_of(kata)),
+                "bold",
+            )
         )
         if kata.solution.is_file():
             console.print(SOLUTION_AT.format(solution=kata.relative(kata.solution), name=kata.name))
@@ -94,6 +97,7 @@ def report(root: Path, status: KataStatus, console: Console) -> int:
     elif status.state == "failing":
         console.print(
             FAILED.format(
+                unit=unit_of(kata),
                 cross=cross, name=kata.name, passed=status.passed, total=status.total, stub=stub
             )
         )
@@ -114,3 +118,8 @@ def report(root: Path, status: KataStatus, console: Console) -> int:
 
 def run_command(root: Path, kata: Kata, console: Console) -> int:
     return report(root, run_once(root, kata, console), console)
+
+
+def unit_of(kata: Kata) -> str:
+    """What a kata's tests are called: steps for a capstone, tests otherwise."""
+    return "steps" if kata.steps else "tests"

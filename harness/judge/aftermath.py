@@ -6,7 +6,8 @@ warning, an "Exception ignored" (``sys.unraisablehook``) or a log record of the
 ``asyncio`` logger — often after the test, and then after pytest's summary. While a
 kata test runs, :class:`Aftermath` takes all three (public hooks only), collects the
 garbage before the test ends, and turns each into one :class:`Finding`, so the report
-names it once, as part of the test that caused it.
+names it once, as part of the test that caused it. asyncio's other log records (debug
+mode's slow callbacks) go on to the handlers they would reach, but pytest's capture.
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ class Aftermath:
         asyncio_log = logging.getLogger("asyncio")
         # A logger's filter sees each record before any handler, pytest's capture included:
         # taking it there keeps asyncio's reports (with their library tracebacks) out of
-        # the "Captured log" sections; what they say is in the diagnosis instead.
-        asyncio_log.addFilter(self._take)
+        # the "Captured log" sections; what they say is in the diagnosis instead. First in
+        # line: a filter that drops a record (LateReports drops those naming a kata's
+        # files) stops the filters after it from seeing it at all.
+        asyncio_log.filters.insert(0, self._take)
         previous_hook = sys.unraisablehook
         sys.unraisablehook = self._unraisable
         catching = warnings.catch_warnings(record=True)
@@ -128,12 +131,14 @@ class Aftermath:
 
     def _take(self, record: logging.LogRecord) -> bool:
         try:
-            self.record(record)
+            if not self.record(record):
+                _pass_on(record)
         except Exception:  # noqa: BLE001 - a report about a report must never break the test
             traceback.print_exc()
         return False
 
-    def record(self, record: logging.LogRecord) -> None:
+    def record(self, record: logging.LogRecord) -> bool:
+        """Turn a report of asyncio's into a finding; whether the judge explains it."""
         message = record.getMessage()
         if message.startswith("Task exception was never retrieved"):
             self._add("task_exception", self._task_exception(message, record.exc_info))
@@ -141,9 +146,12 @@ class Aftermath:
             self._add("task_pending", self._task_pending(message))
         elif message.startswith(("Unclosed client session", "Unclosed connector")):
             self._add("unclosed", _unclosed_session())
-        elif record.levelno >= logging.ERROR:
-            first = message.splitlines()[0] if message else "an error"
-            self._add("ignored", Diagnosis(f"asyncio reported: {first}"))
+        else:
+            if record.levelno >= logging.ERROR:
+                first = message.splitlines()[0] if message else "an error"
+                self._add("ignored", Diagnosis(f"asyncio reported: {first}"))
+            return False
+        return True
 
     # --- what each one says -------------------------------------------------------------------
     def _never_awaited(self, text: str, warning: warnings.WarningMessage | None) -> Diagnosis:
@@ -190,6 +198,20 @@ class Aftermath:
     def _coroutine_name(message: str) -> str:
         found = _CORO.search(message)
         return f"{found['name'].rsplit('.', 1)[-1]}()" if found else "a coroutine"
+
+
+def _pass_on(record: logging.LogRecord) -> None:
+    """A record the judge does not explain — a slow callback that debug mode reports, say —
+    still reaches the handlers it would reach without the judge (the learner's own, on
+    the asyncio logger or the root logger: kata 24 asks for one), never pytest's capture."""
+    logger: logging.Logger | None = logging.getLogger("asyncio")
+    while logger is not None:
+        for handler in logger.handlers:
+            if type(handler).__module__.startswith("_pytest"):
+                continue  # pytest's capture: the report says what matters, once
+            if record.levelno >= handler.level:
+                handler.handle(record)
+        logger = logger.parent if logger.propagate else None
 
 
 def _unclosed_session() -> Diagnosis:

@@ -38,6 +38,14 @@ EXECUTOR_SHUTDOWN = ("concurrent/futures/thread.py", "concurrent/futures/process
 LOGGING = ("logging/__init__.py", {"emit", "flush", "handle", "close"})
 WRITES = ("io.TextIOWrapper.write", "io.BufferedWriter.write", "io.BufferedRandom.write")
 
+# Where subprocess waits for a process: to start it (Popen), or for its output and end
+# (communicate, wait, run). Which of them blockbuster sees first depends on the Python
+# version (3.11: the start's pipe read; 3.13: the output's), so all are named as one.
+SUBPROCESS_WAITS = {
+    "__init__", "_execute_child", "communicate", "_communicate", "wait", "_wait",
+    "run", "call", "check_call", "check_output",
+}
+
 EXECUTOR_EXIT = "leaving an executor's `with` block while its jobs still run (shutdown waits for them)"
 FIXES = {
     EXECUTOR_EXIT: (
@@ -159,7 +167,7 @@ class BlockingGuard:
                 return True  # not the learner's call: blockbuster will not raise
             if in_shutdown:
                 function = EXECUTOR_EXIT
-            elif _on_stack(frame, [("subprocess.py", {"__init__", "_execute_child"})]):
+            elif _on_stack(frame, [("subprocess.py", SUBPROCESS_WAITS)]):
                 function = "subprocess.Popen"
             elif name.endswith(("acquire", "acquire_lock")):
                 function = _waiting_for(frame)

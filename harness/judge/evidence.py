@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from harness.judge.frames import LearnerFile
 from harness.judge.report import Diagnosis, Mistake, Where
 from harness.judge.services import Call, FakeService
+
+T = TypeVar("T")
 
 BAR = "█"
 CUT = "✗"  # a request the client abandoned
@@ -101,6 +105,60 @@ def draw_timeline(calls: list[Call], width: int = 30, now: float | None = None) 
     return "\n".join(rows)
 
 
+def peak_in_flight(
+    calls: list[Call],
+    *,
+    since: float | None = None,
+    until: float | None = None,
+    now: float | None = None,
+) -> int:
+    """The most requests in flight at once between ``since`` and ``until`` (service times),
+    from the record's start and end times.
+
+    The service's own ``peak_in_flight`` covers its whole life; this one answers for a
+    stretch of it, e.g. "after the failures, were there still five at once?". A request
+    still in flight runs until ``now`` if given, else for ever. A request that ends when
+    another starts does not overlap it.
+    """
+    low = -math.inf if since is None else since
+    high = math.inf if until is None else until
+    events: list[tuple[float, int]] = []
+    for call in calls:
+        ended = call.ended if call.ended is not None else (math.inf if now is None else now)
+        start, stop = max(call.started, low), min(ended, high)
+        if start < stop:
+            events += [(start, 1), (stop, -1)]
+    events.sort()  # at equal times, an end (-1) sorts before a start (+1)
+    peak = current = 0
+    for _, step in events:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
+def draw_in_flight(calls: list[Call], width: int = 40, now: float | None = None) -> str:
+    """How many requests were in flight over time, as one row of digits: a chart for
+    the many requests a timeline has no room for.
+
+        in flight |55555555555555555555555555554321| 0.00–0.26 s
+
+    Each column is the most in flight during its slice of time (``+`` for ten or more,
+    ``·`` for none). Given ``now`` (the service's clock), the chart runs until then, so
+    a stretch where nothing ran shows as dots.
+    """
+    if not calls:
+        return "    (the service saw no requests)"
+    start = min(c.started for c in calls)
+    end = now if now is not None else max(c.ended or c.started for c in calls)
+    step = max(end - start, 1e-9) / width
+    columns = []
+    for column in range(width):
+        since = start + column * step
+        n = peak_in_flight(calls, since=since, until=since + step, now=now)
+        columns.append("·" if n == 0 else str(n) if n < 10 else "+")
+    return f"    in flight |{''.join(columns)}| 0.00–{end - start:4.2f} s"
+
+
 def _requests(n: int) -> str:
     return f"{n} request" + ("" if n == 1 else "s")
 
@@ -169,6 +227,65 @@ def _awaited_at(calls: list[Call]) -> tuple[Where, ...]:
     return chain[-2:-1] if len(chain) >= 2 else chain[-1:]
 
 
+# --- a run that stops making progress -------------------------------------------------------
+class Stalled(Exception):
+    """The learner's code stopped making progress: see :func:`run_watched`."""
+
+    def __init__(self, idle: float, waited: float) -> None:
+        super().__init__(f"no progress for {idle:.2f} s after {waited:.2f} s")
+        self.idle = idle  # how long the loop ran with nothing in flight and nothing new (0: patience ran out)
+        self.waited = waited  # how long the code ran in all
+
+
+def last_activity(service: FakeService) -> float | None:
+    """When the service last saw a request start or end (its clock), None before any."""
+    times = [c.started for c in service.calls] + [c.ended for c in service.calls if c.ended]
+    return max(times, default=None)
+
+
+async def run_watched(
+    awaitable: Awaitable[T], service: FakeService, *, idle: float = 0.3, patience: float = 3.0
+) -> T:
+    """Await the code under test, but stop it when it stalls, long before the test's timeout.
+
+    It has stalled when the service has had nothing in flight and no new request for
+    ``idle`` seconds while the code still has not returned (a semaphore slot never given
+    back, a queue nobody reads, a ``join()`` that waits for a ``task_done()`` that never
+    comes), or when ``patience`` seconds have passed. Then the code is cancelled and
+    :class:`Stalled` is raised, for the test to explain with the service's record.
+
+    Quiet time is counted only while the event loop runs: the watch looks every
+    ``idle / 6`` seconds at most, and a look that comes late (a loaded machine that
+    stopped the whole process) adds no more than two intervals. So only a loop that
+    kept running with nothing to do for ``idle`` seconds is a stall, never a busy machine.
+    """
+    if not inspect.isawaitable(awaitable):
+        return awaitable  # a plain value: the test says what it expected instead
+    task = asyncio.ensure_future(awaitable)
+    interval = min(idle / 6, 0.05)
+    started = looked = service.now()
+    seen = (len(service.calls), last_activity(service))
+    quiet = 0.0
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=interval)
+            if done:
+                return task.result()
+            now = service.now()
+            step, looked = min(now - looked, 2 * interval), now
+            activity = (len(service.calls), last_activity(service))
+            if service.in_flight or activity != seen:
+                quiet, seen = 0.0, activity
+            else:
+                quiet += step
+            if quiet >= idle or now - started >= patience:
+                raise Stalled(quiet if quiet >= idle else 0.0, now - started)
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)  # code that swallows it is the plugin's to report
+
+
 # --- the event loop's heartbeat -------------------------------------------------------------
 @dataclass
 class Stall:
@@ -197,6 +314,8 @@ class LoopMonitor:
         self.tick = tick
         self.threshold = threshold
         self.max_lag = 0.0
+        self.beats = 0  # how many times the heartbeat ran: a loop held by a spin barely ticks
+        self.lag_total = 0.0  # all the heartbeat's lateness added up: time the loop could not run
         self.stalls: list[Stall] = []
         self._last_beat = time.perf_counter()
         self._blamed: tuple[Where, ...] = ()
@@ -232,9 +351,11 @@ class LoopMonitor:
             now = time.perf_counter()
             self._note_gap(now - self._last_beat - self.tick)
             self._last_beat = now
+            self.beats += 1
 
     def _note_gap(self, lag: float) -> None:
         self.max_lag = max(self.max_lag, lag)
+        self.lag_total += max(lag, 0.0)
         if lag > self.threshold:
             self.stalls.append(Stall(lag, self._blamed))
         self._blamed = ()

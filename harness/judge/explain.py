@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +25,15 @@ from harness.judge.report import Diagnosis, Mistake, Where
 AWAITABLE_TYPES = r"coroutine|_asyncio\.Task|Task|_asyncio\.Future|Future|_GatheringFuture"
 # Objects that are iterated with `async for`; the learner's own classes with __aiter__
 # are added per file (see Context.async_iterables).
-ASYNC_ITERABLE_TYPES = {"async_generator", "Cursor", "StreamReader", "StreamResponse"}
+ASYNC_ITERABLE_TYPES = {
+    "async_generator",
+    "Cursor",
+    "StreamReader",
+    "StreamResponse",
+    # aiohttp's response.content.iter_chunked(), iter_any(), iter_chunks()
+    "AsyncStreamIterator",
+    "ChunkTupleAsyncStreamIterator",
+}
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,14 @@ def awaitable_used_as_a_value(c: Context) -> tuple[str, str] | None:
     if not isinstance(c.error, (TypeError, AttributeError)):
         return None
     found = re.search(rf"'({AWAITABLE_TYPES})'", c.message)
+    if found is None and isinstance(c.error, AttributeError) and inspect.isawaitable(getattr(c.error, "obj", None)):
+        # A library's own awaitable (aiosqlite's db.execute(...), aiohttp's session.get(...)).
+        _close(c.error.obj)
+        return (
+            f"an awaitable {type(c.error.obj).__name__} object was used as a value ({c.message}): "
+            "it holds no result until it is awaited.",
+            "put `await` in front of the call that made it, inside an async def.",
+        )
     if found is None or "await" in c.message:
         return None
     kind = {"coroutine": "a coroutine"}.get(found[1], f"a {found[1].split('.')[-1].lstrip('_')}")
@@ -113,6 +130,18 @@ def awaitable_used_as_a_value(c: Context) -> tuple[str, str] | None:
         f"{kind} was used as a value ({c.message}): it holds no result until it is awaited.",
         "put `await` in front of the call that made it, inside an async def.",
     )
+
+
+def _close(awaitable: object) -> None:
+    """It will never run now: closing what it would run keeps a late "never awaited"
+    warning (from its coroutine, found after the test) out of the report."""
+    try:
+        awaiter = awaitable.__await__()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - an awaitable of the learner's own making
+        return
+    close = getattr(awaiter, "close", None)
+    if callable(close):
+        close()
 
 
 @rule

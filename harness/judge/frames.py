@@ -64,11 +64,20 @@ class LearnerFile:
 
     # --- tracebacks -----------------------------------------------------------------
     def traceback(self, tb: TracebackType | None) -> tuple[Where, ...]:
-        """The learner's frames of a traceback, outermost first, ending at the raising line."""
-        found = []
+        """The learner's frames of a traceback, outermost first, ending at the raising line.
+
+        An exception object raised again (aiohttp raises one shared ClientConnectionError
+        "Connection closed" each time a released response is read) keeps its earlier
+        traceback after the new one: the learner's lines would repeat, test after test.
+        The walk stops where they start over.
+        """
+        found: list[Where] = []
         while tb is not None:
             if self.owns(tb.tb_frame.f_code):
-                found.append(self.where(tb.tb_frame.f_code, tb.tb_lineno))
+                where = self.where(tb.tb_frame.f_code, tb.tb_lineno)
+                if where in found:
+                    break
+                found.append(where)
             tb = tb.tb_next
         return tuple(found)
 

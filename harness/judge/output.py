@@ -206,11 +206,11 @@ class ShortReports:
             total = len(tally.tests)
             if outcomes["passed"] == total:
                 passed_katas += 1
-                mark, state = "✓", f"{total} of {total} pass"
+                mark, state = "✓", f"{total} of {total}{_unit(kata)} pass"
             elif outcomes[TODO] == total:
                 mark, state = "·", "not started"
             else:
-                mark, state = "✗", f"{outcomes['passed']} of {total} pass"
+                mark, state = "✗", f"{outcomes['passed']} of {total}{_unit(kata)} pass"
                 if outcomes[TODO]:
                     state += f", {outcomes[TODO]} still stubs"
             if next_kata is None and outcomes["passed"] != total:
@@ -223,3 +223,7 @@ class ShortReports:
 
 def _is_stub(diagnosis: dict[str, object]) -> bool:
     return "is still a stub" in str(diagnosis.get("what", ""))
+
+
+def _unit(kata: object) -> str:
+    return " steps" if getattr(kata, "steps", False) else ""

@@ -237,6 +237,7 @@ async def service(fake_service: ServiceFactory) -> FakeService:
 
 
 shop_db = database.shop_db
+bank_db = database.bank_db
 
 
 # --- judging a test ----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """A local fake HTTP service for the katas: real aiohttp, loopback, port 0.
 
 A test sets what each path does (latency, status, headers, failures, dropped
-connections, slowly streamed bodies); the service records what the learner's code did to it:
-every request's start and end, how many were in flight at once, and which ones the
-client abandoned. That record is the deterministic evidence the timing checks rest on.
+connections, slowly streamed bodies); the service records what the learner's code did to
+it: every request's start and end, how many were in flight at once, which ones the client
+abandoned, and over how many TCP connections they came. That record is the deterministic
+evidence the timing checks rest on.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class Call:
     # Where the client's code was awaiting when the request arrived (its own lines only),
     # outermost first: a report can then name the learner's line, e.g. an await in a loop.
     where: tuple = ()
+    # The TCP connection it came over, numbered from 1 in the order the service first
+    # saw each: calls with one number reused a connection (one ClientSession's pool).
+    connection: int = 0
 
     @property
     def label(self) -> str:
@@ -79,6 +83,8 @@ class FakeService:
     _epoch: float = field(default_factory=time.perf_counter)
     # Set by the kata plugin: who is awaiting now, in the learner's file (see Call.where).
     observer: Callable[[], tuple] | None = None
+    # Every connection's transport seen so far (held, so that no identity is reused).
+    _transports: list[object] = field(default_factory=list)
 
     # --- set-up -----------------------------------------------------------------
     def route(self, path: str, **behaviour: Any) -> Route:
@@ -118,6 +124,11 @@ class FakeService:
         return [call for call in self.calls if call.path == path]
 
     @property
+    def connections(self) -> int:
+        """How many TCP connections the recorded calls came over (since the last reset)."""
+        return len({call.connection for call in self.calls})
+
+    @property
     def abandoned(self) -> list[Call]:
         return [call for call in self.calls if call.outcome == "abandoned"]
 
@@ -148,6 +159,7 @@ class FakeService:
         call = Call(request.method, request.path, request.query_string, self.now())
         if self.observer is not None:
             call.where = self.observer()
+        call.connection = self._connection_of(request)
         self.calls.append(call)
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -162,6 +174,14 @@ class FakeService:
         finally:
             call.ended = self.now()
             self.in_flight -= 1
+
+    def _connection_of(self, request: web.Request) -> int:
+        transport = request.transport
+        for number, known in enumerate(self._transports, start=1):
+            if known is transport:
+                return number
+        self._transports.append(transport)
+        return len(self._transports)
 
     async def _respond(self, request: web.Request, call: Call) -> web.StreamResponse:
         route = self.routes.get(request.path)

@@ -254,3 +254,14 @@ def test_with_table_refuses_a_readme_without_both_markers(catalog, missing):
     """Without both markers there is no safe place to write the table."""
     with pytest.raises(ValueError, match="needs the markers"):
         readme.with_table(README.replace(missing, ""), catalog)
+
+
+def test_a_capstone_counts_its_tests_as_steps(tmp_path):
+    """`steps = true` marks a capstone: status says "4 of 9 steps", other katas "4 of 9"."""
+    from harness import progress
+
+    capstone = parse(entry(35, "crawler") + "steps = true\n", tmp_path)[0]
+    plain = parse(entry(2, "gather"), tmp_path)[0]
+    assert capstone.steps and not plain.steps
+    assert progress.state_phrase(progress.KataStatus(capstone, "failing", 4, 9)) == "failing (4 of 9 steps)"
+    assert progress.state_phrase(progress.KataStatus(plain, "failing", 4, 9)) == "failing (4 of 9)"

@@ -56,6 +56,13 @@ def runs_of(room: Room, team: str) -> list[dict]:
     return list(found.runs) if found else []
 
 
+def started(room: Room, team: str, dojo: subprocess.Popen) -> bool:
+    """The team's first run reached the room; a dojo that quit instead shows what it said."""
+    if dojo.poll() is not None and not runs_of(room, team):
+        pytest.fail(f"{team}'s dojo quit ({dojo.returncode}) before its first run:\n{dojo.stdout.read()}")
+    return len(runs_of(room, team)) >= 1
+
+
 def test_three_checkouts_join_one_dashboard_and_every_run_reaches_it(fake_template, tmp_path):
     checkouts = {
         team: fake.copy(fake_template, tmp_path / team)
@@ -70,7 +77,7 @@ def test_three_checkouts_join_one_dashboard_and_every_run_reaches_it(fake_templa
         }
         try:
             for team in checkouts:
-                wait_until(lambda team=team: len(runs_of(room, team)) >= 1, f"{team}'s first run")
+                wait_until(lambda team=team: started(room, team, dojos[team]), f"{team}'s first run")
             # orders gets half of it right, then all of it; payments breaks its file.
             save(checkouts["orders"], fake.HALF_DONE_ADD)
             save(checkouts["payments"], fake.SYNTAX_ERROR_ADD)

@@ -9,20 +9,26 @@ import asyncio
 import gc
 import importlib.util
 import inspect
+import time
 import warnings
 from pathlib import Path
 from types import ModuleType
 
+import aiohttp
 import pytest
 
 from harness.judge.evidence import (
     BAR,
     Budget,
     LoopMonitor,
+    Stalled,
     assert_loop_stayed_responsive,
     assert_ran_concurrently,
     assert_result,
+    draw_in_flight,
     draw_timeline,
+    peak_in_flight,
+    run_watched,
 )
 from harness.judge.services import Call, FakeService
 
@@ -72,6 +78,106 @@ def test_the_timeline_marks_abandoned_calls_and_says_when_there_were_none():
     timeline = draw_timeline([call("/slow", 0.0, 0.5, outcome="abandoned")])
     assert "✗ abandoned" in timeline, f"the abandoned call should be marked:\n{timeline}"
     assert "saw no requests" in draw_timeline([]), "an empty timeline should say so"
+
+
+# --- in flight over time -------------------------------------------------------------------------
+def test_the_peak_in_flight_of_a_stretch_counts_only_what_overlapped_it():
+    """Two batches of five: five at once overall, five within the second batch, and
+    none after the last request ended."""
+    calls = in_batches([f"/invoices/{n}" for n in range(10)], size=5, seconds=0.1)
+    assert peak_in_flight(calls) == 5
+    assert peak_in_flight(calls, since=0.1) == 5
+    assert peak_in_flight(calls, since=0.05, until=0.15) == 5
+    assert peak_in_flight(calls, since=0.2) == 0
+
+
+def test_a_request_ending_as_another_starts_does_not_overlap_it():
+    """Back to back is one at a time; a request still in flight counts until `now`."""
+    back_to_back = [call("/a", 0.0, 0.1), call("/b", 0.1, 0.2)]
+    assert peak_in_flight(back_to_back) == 1
+    still_running = [call("/a", 0.0, None, outcome="in flight"), call("/b", 0.5, 0.6)]
+    assert peak_in_flight(still_running) == 2
+    assert peak_in_flight(still_running, now=0.4) == 1
+
+
+def test_the_in_flight_chart_shows_a_digit_per_slice_of_time():
+    """Five at a time then one: the row reads 5s then 1s; a gap is a dot; ten or more is +."""
+    calls = in_batches([f"/invoices/{n}" for n in range(5)], size=5, seconds=0.1)
+    calls.append(call("/invoices/5", 0.1, 0.2))
+    calls.append(call("/invoices/6", 0.31, 0.4))
+    chart = draw_in_flight(calls, width=8)
+    assert chart == "    in flight |5511··11| 0.00–0.40 s", chart
+    crowd = in_batches([f"/invoices/{n}" for n in range(12)], size=12, seconds=0.1)
+    assert draw_in_flight(crowd, width=4) == "    in flight |++++| 0.00–0.10 s"
+    assert "saw no requests" in draw_in_flight([])
+    assert draw_in_flight(calls, width=8, now=0.8) == "    in flight |51·1····| 0.00–0.80 s"
+
+
+# --- a run that stalls ---------------------------------------------------------------------------
+# Only lower bounds on time here: a stall is declared after `idle` quiet seconds, never sooner.
+IDLE = 0.15
+
+
+async def order_then(service: FakeService, wait: asyncio.Event | None, value: str) -> str:
+    """One request to the service, then wait for an event that may never be set."""
+    async with aiohttp.ClientSession() as session, session.get(service.url("/orders")) as response:
+        await response.read()
+    if wait is not None:
+        await wait.wait()
+    return value
+
+
+async def test_a_run_that_finishes_returns_its_value(service: FakeService):
+    """Code that returns is simply awaited; a plain value passes through."""
+    service.route("/orders", json=[])
+    assert await run_watched(order_then(service, None, "done"), service, idle=IDLE) == "done"
+    assert await run_watched("not awaitable", service, idle=IDLE) == "not awaitable"
+
+
+async def test_a_run_with_nothing_in_flight_and_nothing_new_is_stopped_as_stalled(
+    service: FakeService,
+):
+    """Waiting for something that never comes, with the service idle: Stalled, and cancelled."""
+    service.route("/orders", json=[])
+    never = asyncio.Event()
+    run = asyncio.ensure_future(order_then(service, never, "done"))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(Stalled) as stalled:
+        await run_watched(run, service, idle=IDLE, patience=5.0)
+    assert loop.time() - started >= IDLE and stalled.value.idle >= IDLE, stalled.value
+    assert run.cancelled(), "the stalled code should have been cancelled"
+
+
+async def test_a_stopped_process_is_not_a_stall(service: FakeService):
+    """A machine that stops the whole process (here: a blocking sleep on the loop) while
+    the code finishes up is busy, not stalled: quiet time counts only while the loop runs."""
+
+    async def finish_slowly() -> str:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(service.url("/orders")) as response:
+                await response.read()
+        await asyncio.sleep(0)
+        time.sleep(3 * IDLE)  # noqa: the process stands still, as on an overloaded machine
+        await asyncio.sleep(0.01)
+        return "done"
+
+    service.route("/orders", json=[])
+    assert await run_watched(finish_slowly(), service, idle=IDLE) == "done"
+
+
+async def test_a_slow_request_in_flight_is_progress_not_a_stall(service: FakeService):
+    """A request the service is still working on is not a stall, however quiet."""
+    service.route("/orders", json=[], latency=3 * IDLE)
+    assert await run_watched(order_then(service, None, "done"), service, idle=IDLE) == "done"
+
+
+async def test_a_run_past_its_patience_is_stopped_even_while_busy(service: FakeService):
+    """`patience` bounds the whole run, in flight or not."""
+    service.route("/orders", json=[], latency=5.0)
+    with pytest.raises(Stalled) as stalled:
+        await run_watched(order_then(service, None, "done"), service, idle=IDLE, patience=0.3)
+    assert stalled.value.waited >= 0.3 and stalled.value.idle == 0.0, stalled.value
 
 
 # --- the budget ----------------------------------------------------------------------------------
@@ -256,6 +362,22 @@ async def test_a_loop_that_only_awaits_stays_under_a_generous_lag_bound(tmp_path
     assert_loop_stayed_responsive(monitor, max_lag=BOUND)
     assert all(not stall.where for stall in monitor.stalls), (
         f"no line of the watched file ran, yet a stall was blamed: {monitor.stalls}"
+    )
+
+
+async def test_the_heartbeat_counts_its_beats_and_adds_up_its_lateness(tmp_path):
+    """A free loop beats about once per tick; a loop held by a spin barely beats at all.
+    (Counts only from below for the free loop, from above for the held one: with both
+    cores busy, a free loop still beat 7 times in 0.2 s, so 0.3 s and at least 4.)"""
+    helper = busy_helper(tmp_path.resolve())
+    async with LoopMonitor(tmp_path / "busy.py", tick=0.005) as free:
+        await asyncio.sleep(0.3)
+    async with LoopMonitor(helper.__file__, tick=0.005) as held:
+        helper.crunch_numbers(0.3)
+    assert free.beats >= 4, f"a free loop beat {free.beats} times in 0.3 s (tick 0.005 s)"
+    assert held.beats <= 2, f"a loop held for 0.3 s beat {held.beats} times"
+    assert held.lag_total >= 0.27 and held.lag_total >= held.max_lag, (
+        f"a loop held for 0.3 s was late {held.lag_total:.3f} s in all (worst {held.max_lag:.3f} s)"
     )
 
 

@@ -284,6 +284,29 @@ def test_a_blocking_call_is_reported_with_its_line(curriculum):
     )
 
 
+def test_subprocess_run_in_a_coroutine_is_named_as_a_blocking_subprocess(curriculum):
+    """subprocess.run blocks while the process starts and until it ends: named as such on
+    every Python version (3.13 reads the child's start without blocking, then its output)."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        import subprocess
+        import sys
+
+        async def answer():
+            done = subprocess.run([sys.executable, "-c", "print('kettle')"], capture_output=True, timeout=5)
+            return done.stdout.decode().strip()
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "the event loop was blocked by subprocess.Popen"
+    assert outcomes(result) == {"failed": 1}, f"the blocking call should fail:\n{output(result)}"
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+    assert "katas/01_kettle/kata.py:5 in answer()" in output(result), (
+        f"the failure should name the learner's line, kata.py:5:\n{output(result)}"
+    )
+
+
 def test_a_kata_can_give_its_own_advice_for_a_kind_of_blocking_call(curriculum):
     """pytest.mark.blocking_fix(prefix, fix) replaces the judge's advice for those calls."""
     curriculum.kata(
@@ -355,6 +378,116 @@ def test_a_never_awaited_coroutine_is_reported_where_it_was_created(curriculum):
     expected = "coroutine boil() was created at katas/01_kettle/kata.py:5 but never awaited"
     assert outcomes(result) == {"failed": 1}, f"the forgotten await should fail:\n{output(result)}"
     assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+
+
+def test_a_task_that_failed_unseen_is_reported_with_its_error(curriculum):
+    """A task whose error nobody retrieved fails the test that started it, even though
+    asyncio's report of it names the kata's file (which LateReports drops after the run)."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        import asyncio
+
+        async def boil():
+            raise ValueError("no water")
+
+        async def answer():
+            task = asyncio.create_task(boil())
+            await asyncio.sleep(0.01)
+            del task
+            return "kettle"
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    expected = "a task running boil() failed with ValueError: no water, and nothing awaited it"
+    assert outcomes(result) == {"failed": 1}, f"the unseen error should fail the test:\n{output(result)}"
+    assert expected in output(result), f"the failure should say {expected!r}:\n{output(result)}"
+
+
+SLOW_CALLBACK_KATA = """\
+import asyncio
+import logging
+import time
+
+class Reports(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def emit(self, record):
+        self.seen.append(record.getMessage().split(" took ")[0][:9])
+
+def hold_the_loop():
+    end = time.perf_counter() + 0.03
+    while time.perf_counter() < end:
+        pass
+
+async def answer():
+    loop = asyncio.get_running_loop()
+    reports = Reports()
+    logging.getLogger({logger!r}).addHandler(reports)
+    loop.set_debug(True)
+    loop.slow_callback_duration = 0.01
+    try:
+        loop.call_soon(hold_the_loop)
+        await asyncio.sleep(0.01)
+    finally:
+        loop.set_debug(False)
+        logging.getLogger({logger!r}).removeHandler(reports)
+    return f"{slug} heard {{reports.seen}}"
+"""
+
+
+@pytest.mark.parametrize(("slug", "logger"), [("kettle", "asyncio"), ("toast", "asyncio"), ("kettle", "")])
+def test_a_learners_handler_hears_what_the_judge_does_not_explain(curriculum, slug, logger):
+    """Debug mode's slow-callback report reaches the learner's handler, on the asyncio
+    logger or the root logger; never pytest's capture (a failing run shows no captured log)."""
+    curriculum.kata("01_kettle", SLOW_CALLBACK_KATA.format(slug=slug, logger=logger))
+    result = curriculum.run("katas/01_kettle", "-s")
+    text = output(result)
+    assert "heard ['Executing']" in text, f"the learner's handler should hear the report:\n{text}"
+    if slug == "kettle":
+        assert outcomes(result) == {"passed": 1}, text
+    else:
+        assert outcomes(result) == {"failed": 1}, text
+        assert "Captured log" not in text and "took 0." not in text, (
+            f"asyncio's record should not be shown by pytest:\n{text}"
+        )
+
+
+def test_a_library_awaitable_used_without_await_is_named_and_leaves_nothing_behind(curriculum):
+    """An awaitable that is not a coroutine (aiosqlite's db.execute(...), aiohttp's
+    session.get(...)) used as a value names the missing await; the coroutine it holds is
+    closed, so no "never awaited" warning follows the summary."""
+    curriculum.kata(
+        "01_kettle",
+        """\
+        class Reply:
+            def __init__(self, coroutine):
+                self.coroutine = coroutine
+
+            def __await__(self):
+                return self.coroutine.__await__()
+
+        async def boil():
+            return "kettle"
+
+        async def answer():
+            reply = Reply(boil())
+            return reply.upper()
+        """,
+    )
+    result = curriculum.run("katas/01_kettle")
+    text = output(result)
+    expected = [
+        "an awaitable Reply object was used as a value ('Reply' object has no attribute 'upper')",
+        "katas/01_kettle/kata.py:13 in answer()",
+        "put `await` in front of the call that made it",
+    ]
+    assert outcomes(result) == {"failed": 1}, f"the forgotten await should fail:\n{text}"
+    missing = [part for part in expected if part not in text]
+    assert not missing, f"the failure should say {missing}:\n{text}"
+    assert "never awaited" not in text, f"the closed coroutine was reported late:\n{text}"
 
 
 def test_a_hang_ends_with_a_timeout_naming_the_waiting_line(curriculum):

@@ -227,6 +227,29 @@ async def test_reset_forgets_the_record_but_keeps_the_routes(service: FakeServic
     assert service.routes["/coffee"].calls == 2, "the route's own counter is not part of the record"
 
 
+async def test_connections_counts_the_tcp_connections_the_requests_came_over(service: FakeService):
+    """One session reuses its connection for requests in turn; a session each opens one each."""
+    service.route("/coffee", json={"dish": "coffee"})
+    async with aiohttp.ClientSession() as session:
+        for _ in range(3):
+            await get_json(session, service.url("/coffee"))
+    assert service.connections == 1, (
+        f"three requests in turn over one session came over {service.connections} connections"
+    )
+    assert {call.connection for call in service.calls} == {1}, f"recorded {service.calls}"
+
+    service.reset()
+    for _ in range(3):
+        async with aiohttp.ClientSession() as session:
+            await get_json(session, service.url("/coffee"))
+    assert service.connections == 3, (
+        f"three sessions, one request each, came over {service.connections} connections"
+    )
+    assert [call.connection for call in service.calls] == [2, 3, 4], (
+        f"new connections are numbered on from those seen before the reset: {service.calls}"
+    )
+
+
 # --- the factory ------------------------------------------------------------------------------
 async def test_the_factory_closes_its_services_newest_first_and_only_once():
     """Teardown closes in reverse order; closing the factory again does nothing."""

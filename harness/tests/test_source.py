@@ -50,7 +50,7 @@ def test_wrote_names_what_the_file_calls(tmp_path):
 def test_each_except_clause_is_found_in_its_own_function_in_line_order(tmp_path):
     found = excepts(learner_file(tmp_path, FORECAST))
     assert [(h.where.line, h.where.function, h.written) for h in found] == [
-        (10, "fetch", "(aiohttp.ClientResponseError, KeyError)"),
+        (10, "forecast.fetch", "(aiohttp.ClientResponseError, KeyError)"),
         (16, "forecast", ""),
         (23, "parse", "asyncio.CancelledError"),
     ]

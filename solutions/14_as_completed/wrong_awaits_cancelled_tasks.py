@@ -1,0 +1,38 @@
+"""Mistake: cancelling the leftover tasks, then awaiting them with a plain gather: the
+CancelledError of the first one comes out of first_quotes."""
+
+import asyncio
+from collections.abc import Callable
+
+import aiohttp
+
+MISTAKE = "raised CancelledError: awaiting a task you cancelled"
+
+
+async def fetch_quote(session: aiohttp.ClientSession, quotes_url: str, carrier: str) -> dict:
+    async with session.get(f"{quotes_url}/quotes/{carrier}") as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+async def show_quotes_as_they_arrive(
+    session: aiohttp.ClientSession, quotes_url: str, carriers: list[str], show: Callable[[dict], None]
+) -> None:
+    asks = [fetch_quote(session, quotes_url, carrier) for carrier in carriers]
+    for next_quote in asyncio.as_completed(asks):
+        show(await next_quote)
+
+
+async def first_quotes(
+    session: aiohttp.ClientSession, quotes_url: str, carriers: list[str], k: int
+) -> list[dict]:
+    tasks = [asyncio.create_task(fetch_quote(session, quotes_url, carrier)) for carrier in carriers]
+    quotes = []
+    for next_quote in asyncio.as_completed(tasks):
+        quotes.append(await next_quote)
+        if len(quotes) == k:
+            break
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks)  # <- mistake
+    return quotes

@@ -1,0 +1,45 @@
+"""Mistake: returning after join() without stopping the workers: they wait on get()
+for orders that never come."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+
+MISTAKE = "were still waiting for orders that will never come"
+
+
+async def pack_order(session: aiohttp.ClientSession, warehouse_url: str, order_id: str) -> str:
+    async with session.post(f"{warehouse_url}/pack/{order_id}") as response:
+        response.raise_for_status()
+        return (await response.json())["parcel"]
+
+
+async def produce(incoming: AsyncIterator[str], queue: asyncio.Queue) -> None:
+    async for order_id in incoming:
+        await queue.put(order_id)
+
+
+async def work(
+    session: aiohttp.ClientSession, warehouse_url: str, queue: asyncio.Queue, parcels: dict
+) -> None:
+    while True:
+        order_id = await queue.get()
+        try:
+            parcels[order_id] = await pack_order(session, warehouse_url, order_id)
+        except aiohttp.ClientResponseError:
+            parcels[order_id] = None
+        finally:
+            queue.task_done()
+
+
+async def pack_orders(
+    warehouse_url: str, incoming: AsyncIterator[str], workers: int, queue_size: int
+) -> dict[str, str | None]:
+    queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
+    parcels: dict[str, str | None] = {}
+    async with aiohttp.ClientSession() as session:
+        packers = [asyncio.create_task(work(session, warehouse_url, queue, parcels)) for _ in range(workers)]
+        await produce(incoming, queue)
+        await queue.join()  # <- mistake
+    return parcels

@@ -1,0 +1,28 @@
+"""Mistake: return the winner and forget the losers: their downloads run on."""
+
+import asyncio
+
+import aiohttp
+
+
+async def download(session: aiohttp.ClientSession, mirror_url: str, package: str) -> dict:
+    async with session.get(f"{mirror_url}/packages/{package}") as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+MISTAKE = "nothing cancelled them"
+
+
+async def download_fastest(
+    session: aiohttp.ClientSession, mirror_urls: list[str], package: str
+) -> dict:
+    pending = {asyncio.create_task(download(session, url, package)) for url in mirror_urls}
+    errors = []
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task.exception() is None:
+                return task.result()  # <- mistake
+            errors.append(task.exception())
+    raise ExceptionGroup("every mirror failed", errors)

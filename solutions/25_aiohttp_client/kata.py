@@ -1,0 +1,24 @@
+"""Kata 25 — reference solution."""
+
+import asyncio
+
+import aiohttp
+
+
+async def fetch_reading(session: aiohttp.ClientSession, telemetry_url: str, sensor: str) -> dict:
+    async with session.get(f"{telemetry_url}/sensors/{sensor}") as response:
+        return await response.json()
+
+
+async def read_sensors(
+    telemetry_url: str, sensors: list[str], *, limit: int, timeout: float
+) -> dict[str, dict]:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit),
+        timeout=aiohttp.ClientTimeout(total=timeout),
+        raise_for_status=True,
+    ) as session:
+        readings = await asyncio.gather(
+            *(fetch_reading(session, telemetry_url, sensor) for sensor in sensors)
+        )
+    return dict(zip(sensors, readings))

@@ -1,0 +1,62 @@
+"""Mistake: treating each read as one command (the docs' echo server reads 100 bytes):
+TCP delivers a stream, so a read can hold two lines, or half of one."""
+
+import asyncio
+import contextlib
+
+MISTAKE = 'two commands sent in one write'
+
+ENCODING = "utf-8"
+
+
+class KeyValueStore:
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def answer(self, command: str) -> str:
+        command = command.rstrip("\r\n")
+        if "\n" in command:
+            return "ERROR one command per line"
+        name, _, rest = command.partition(" ")
+        if name == "SET":
+            key, _, value = rest.partition(" ")
+            if not key or not value:
+                return "ERROR usage: SET <key> <value>"
+            self.values[key] = value
+            return "OK"
+        if name in ("GET", "DEL"):
+            if not rest or " " in rest:
+                return f"ERROR usage: {name} <key>"
+            if rest not in self.values:
+                return "NOT_FOUND"
+            if name == "DEL":
+                del self.values[rest]
+                return "DELETED"
+            return f"VALUE {self.values[rest]}"
+        if name == "QUIT" and not rest:
+            return "BYE"
+        return f"ERROR unknown command {name[:20]!r}"
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> asyncio.Server:
+        return await asyncio.start_server(self.handle_client, host, port)
+
+    async def handle_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                data = await reader.read(1024)  # <- mistake
+                if not data:
+                    break
+                try:
+                    reply = self.answer(data.decode(ENCODING))
+                except UnicodeDecodeError:
+                    reply = "ERROR not UTF-8"
+                writer.write(f"{reply}\n".encode(ENCODING))
+                await writer.drain()
+                if reply == "BYE":
+                    break
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()

@@ -1,0 +1,44 @@
+"""Mistake: `asyncio.wait_for` without catching its TimeoutError: the error escapes
+run_command, and nothing kills the command, which goes on running."""
+
+import asyncio
+import sys
+from asyncio.subprocess import PIPE
+from dataclasses import dataclass
+
+MISTAKE = "raised TimeoutError instead of returning an Outcome with timed_out=True"
+
+LINE_COUNTER = [sys.executable, "-c", "import sys; print(sum(1 for _ in open(sys.argv[1], 'rb')))"]
+COUNT_TIMEOUT = 10.0
+
+
+@dataclass
+class Outcome:
+    command: list[str]
+    returncode: int | None
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+
+class CommandFailed(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(f"{outcome.command[-1]!r} failed with return code {outcome.returncode}")
+        self.outcome = outcome
+
+
+async def run_command(command: list[str], timeout: float) -> Outcome:
+    process = await asyncio.create_subprocess_exec(*command, stdout=PIPE, stderr=PIPE)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)  # <- mistake
+    return Outcome(command, process.returncode, stdout.decode(), stderr.decode())
+
+
+async def run_commands(commands: list[list[str]], timeout: float) -> list[Outcome]:
+    return await asyncio.gather(*(run_command(command, timeout) for command in commands))
+
+
+async def count_lines(log_name: str) -> int:
+    outcome = await run_command([*LINE_COUNTER, log_name], COUNT_TIMEOUT)
+    if outcome.returncode != 0:
+        raise CommandFailed(outcome)
+    return int(outcome.stdout)

@@ -1,0 +1,85 @@
+"""Accepted: one deadline for all the orders, each awaited through `asyncio.shield` with
+`asyncio.wait_for` for the time left, and cancelled (and awaited) when it runs out; the
+refusal written before any task is made; connections closed with transport.abort()."""
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Iterable
+
+Kitchen = Callable[[str], Awaitable[str]]
+REFUSED = "refused, the desk is closing"
+
+
+class OrderDesk:
+    def __init__(self, kitchen: Kitchen, grace: float) -> None:
+        self.kitchen = kitchen
+        self.grace = grace
+        self.port: int | None = None
+        self.listening = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.orders: set[asyncio.Task[None]] = set()
+        self.clients: set[asyncio.StreamWriter] = set()
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    async def serve(self) -> None:
+        server = await asyncio.start_server(self.handle_client, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        self.listening.set()
+        await self.stopping.wait()
+        server.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.grace
+        for order in list(self.orders):
+            try:
+                await asyncio.wait_for(asyncio.shield(order), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                order.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await order
+        for writer in list(self.clients):
+            writer.transport.abort()  # closes at once (every answer has been sent)
+        await server.wait_closed()
+
+    async def handle_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.clients.add(writer)
+        try:
+            while line := await reader.readline():
+                order = line.decode().strip()
+                if not self.stopping.is_set():
+                    task = asyncio.create_task(self.prepare(order, writer))
+                    self.orders.add(task)
+                    task.add_done_callback(self.orders.discard)
+                else:
+                    writer.write(f"{order}: {REFUSED}\n".encode())
+                    await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            self.clients.discard(writer)
+
+    async def prepare(self, order: str, writer: asyncio.StreamWriter) -> None:
+        said = await self.kitchen(order)
+        await answer(writer, f"{order}: {said}")
+
+
+async def answer(writer: asyncio.StreamWriter, text: str) -> None:
+    if writer.is_closing():
+        return
+    writer.write(f"{text}\n".encode())
+    try:
+        await writer.drain()
+    except ConnectionError:
+        pass
+
+
+def stop_on_signals(desk: OrderDesk, signals: Iterable[signal.Signals] = (signal.SIGINT, signal.SIGTERM)) -> bool:
+    loop = asyncio.get_running_loop()
+    try:
+        for sig in signals:
+            loop.add_signal_handler(sig, desk.request_stop)
+    except NotImplementedError:
+        return False
+    return True
