@@ -105,7 +105,8 @@ async def keep_answers(
         for source, answer in answers.items()
         if answer["status"] == "ok"
     ]
-    await db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)", good)
+    async with db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)", good):
+        pass  # leaving the block closes the cursor, on aiosqlite's thread
     await db.commit()
 
 

@@ -96,7 +96,8 @@ async def keep_answers(
 ) -> None:
     rows = [(s, city, days, json.dumps(answer)) for s, answer in answers.items()]  # <- mistake
     if rows:
-        await db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)", rows)
+        cursor = await db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)", rows)
+        await cursor.close()  # here, on aiosqlite's thread: never left to the garbage collector
         await db.commit()
 
 

@@ -101,7 +101,8 @@ async def keep_answers(
         if answer["status"] == "ok"
     ]
     if rows:
-        await db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)", rows)
+        cursor = await db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)", rows)
+        await cursor.close()  # here, on aiosqlite's thread: never left to the garbage collector
         await db.commit()
 
 
