@@ -96,7 +96,7 @@ async def keep_answers(
     db: aiosqlite.Connection, city: str, days: int, answers: dict[str, dict]
 ) -> None:
     """Store the answers whose status is "ok" (never a failure), and commit."""
-    # TODO: INSERT OR REPLACE INTO answers ..., with ? parameters; then commit.
+    # TODO: INSERT OR REPLACE INTO answers ..., with ? parameters; close the cursor; commit.
     raise NotImplementedError
 
 
