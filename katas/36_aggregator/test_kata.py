@@ -416,6 +416,7 @@ async def test_step_1_one_city_gets_the_report_of_each_source(sources, serve):
     )
 
 
+@pytest.mark.workload  # ideal 0.1 s in katas.toml: three sources at once, SIDE_BY_SIDE each
 async def test_step_2_the_three_sources_are_asked_at_the_same_time(kata_file, sources, serve):
     """Step 2 (02_gather, 04_task_groups): fan out — ask every source before awaiting any."""
     sources.answer_all(latency=SIDE_BY_SIDE)
