@@ -23,7 +23,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from harness.judge import Budget, draw_timeline, expect, fail, wrote
+from harness.judge import Budget, draw_timeline, excepts, expect, fail, wrote
 
 SOURCES = ("weather", "traffic", "events")
 ALL_OK = dict.fromkeys(SOURCES, "ok")
@@ -464,6 +464,20 @@ async def test_step_3_a_slow_source_is_cut_at_its_timeout_and_reported(kata, sou
             f"{'them' if len(fast_cut) > 1 else 'it'} as \"timeout\" along with traffic: one "
             "deadline for all three threw away the answers that had arrived.",
             fix="a timeout per source, around each request on its own, not around all three.",
+        )
+    traffic = part_of(answer, "traffic")
+    if traffic.get("status") == "error":
+        # The learner's first `except` that catches a TimeoutError without naming it.
+        broad = [
+            h.where for h in excepts(kata)
+            if h.catches(TimeoutError) and "TimeoutError" not in h.names
+        ]
+        fail(
+            f"traffic took longer than its timeout, and your dashboard reported it as "
+            f"{json.dumps(traffic)[:100]}"
+            + (": the except that caught the TimeoutError took it for an error." if broad else "."),
+            where=tuple(broad[:1]),
+            fix=STATUS_FIX["timeout"],
         )
     expect_sources(answer, {"weather": "ok", "traffic": "timeout", "events": "ok"}, "Lisbon", 3)
     slow = next(v for v in sources.visits if v.label == "traffic")  # it said "timeout": asked
