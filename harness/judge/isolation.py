@@ -67,6 +67,9 @@ class Isolation:
     findings: list[Diagnosis] = field(default_factory=list)
     _saved: dict[str, Any] = field(default_factory=dict)
     _processes: weakref.WeakSet = field(default_factory=weakref.WeakSet)
+    # Started before the call (at import, in setup): not the call's to report, but stopped
+    # at the end all the same. Held strongly: the module that held them is gone by then.
+    _before_call: list = field(default_factory=list)
 
     # --- before the test ------------------------------------------------------------------
     def start(self) -> None:
@@ -95,6 +98,7 @@ class Isolation:
         """From now on, threads and processes that appear are the code's (not fixtures')."""
         self._saved["threads"] = set(threading.enumerate())
         self._saved["children"] = set(multiprocessing.active_children())
+        self._before_call.extend(self._processes)
         self._processes = weakref.WeakSet()
 
     # --- after the test -----------------------------------------------------------------------
@@ -107,6 +111,8 @@ class Isolation:
         if not self._saved:
             return
         self.protect()  # first: what follows must not run under a limit the code lowered
+        self._reap_processes()
+        self._processes, self._before_call = weakref.WeakSet(self._before_call), []
         self._reap_processes()
         self._restore()
         self._saved = {}

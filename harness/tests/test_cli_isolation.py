@@ -6,6 +6,7 @@ processes with it, leaving nothing running and no temporary folder behind.
 from __future__ import annotations
 
 import io
+import contextlib
 import json
 import os
 import signal
@@ -109,7 +110,18 @@ def assert_nothing_left(seen: list[dict]) -> None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and left():
         time.sleep(0.05)
-    assert not left(), f"still there after the harness ended (processes, folders): {left()}"
+    assert not left(), f"still there after the harness ended (processes, folders): {left()}\n{described(left())}"
+
+
+def described(leftovers: list[object]) -> str:
+    """pid, parent, group, state and command of each process left (Linux's /proc)."""
+    lines = []
+    for pid in (p for p in leftovers if isinstance(p, int)):
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+            lines.append(f"{pid}: state {stat[0]} parent {stat[1]} group {stat[2]}: {command}")
+    return "\n".join(lines)
 
 
 @POSIX_ONLY

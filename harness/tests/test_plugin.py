@@ -648,6 +648,20 @@ def test_broken_learner_code_fails_only_its_own_kata_with_a_message(curriculum, 
     assert "sleep 1000" not in subprocess_list(), "the learner's process was left running"
 
 
+def test_a_process_started_at_import_is_stopped_when_its_test_ends(curriculum):
+    """A kata.py that starts a process as it is loaded leaves nothing running after pytest,
+    even when nothing else (the harness, its watchdog) is there to clean up."""
+    curriculum.kata(
+        "01_kettle",
+        "import subprocess, sys\n\n"
+        "_heater = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(1000)', 'heater-1000'])\n\n"
+        "async def answer():\n    return 'kettle'\n",
+    )
+    result = curriculum.run("katas/01_kettle")
+    assert outcomes(result) == {"passed": 1}, output(result)
+    assert "heater-1000" not in subprocess_list(), "the process started at import was left running"
+
+
 def subprocess_list() -> str:
     import subprocess
 
