@@ -283,3 +283,22 @@ def test_a_failure_that_may_be_another_katas_doing_runs_again_alone(
 def test_the_states_the_cache_accepts_are_the_states_status_shows():
     assert set(state.RESULT_STATES) <= set(progress.STATE_WORDS)
     assert set(progress.STATE_WORDS) - set(state.RESULT_STATES) == {"missing"}
+
+
+@POSIX_ONLY
+def test_a_folder_left_after_pytest_ends_is_removed_when_the_harness_end_of_the_pipe_closes(tmp_path):
+    """pytest finished, then the harness was killed before removing the run's folder: the
+    process launch leaves behind removes it as soon as the pipe's other end closes."""
+    from harness import launch
+
+    folder = tmp_path / "harness-run"
+    (folder / "pymp-x").mkdir(parents=True)
+    read_end, write_end = os.pipe()
+    keeper = launch.leave_folder_to_the_pipe(read_end, str(folder))
+    assert keeper is not None
+    os.close(read_end)
+    time.sleep(0.3)
+    assert folder.exists(), "the folder went while the harness still held the pipe"
+    os.close(write_end)  # as the kernel does for a harness killed with SIGKILL
+    assert keeper.wait(timeout=10) == 0
+    assert not folder.exists(), "the folder outlived the harness"
