@@ -102,7 +102,10 @@ class LearnerFile:
             tasks = asyncio.all_tasks()
         except RuntimeError:
             return ()
+        current = asyncio.current_task()
         for task in tasks:
+            if task is current:
+                continue  # it is running this very code: nothing of it is suspended
             chain = tuple(self.awaiting(task.get_coro()))
             if chain:
                 return chain
@@ -116,6 +119,8 @@ class LearnerFile:
         followed through ``cr_await``.
         """
         while awaitable is not None:
+            if getattr(awaitable, "cr_running", False) or getattr(awaitable, "gi_running", False):
+                return  # running, not suspended: CPython 3.12.0-3.12.1 crash on its cr_await
             frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
             if frame is not None and self.owns(frame.f_code):
                 yield self.where(frame.f_code, frame.f_lineno)
