@@ -16,7 +16,10 @@ Two things are not blocking the loop in a way a learner should be told about:
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -129,10 +132,61 @@ class BlockingGuard:
                 name, function.can_block_predicate, function.can_block_functions
             )
         buster.activate()
+        restore = self._watch_executor_exits()
         try:
             yield self
         finally:
+            restore()
             buster.deactivate()
+
+    def _watch_executor_exits(self) -> Callable[[], None]:
+        """Leaving an executor's `with` block on the loop while its jobs still run. Python
+        3.13 joins the workers in C, where no hook sees it: judge it at shutdown itself,
+        from the futures the pool handed out."""
+        classes = (concurrent.futures.ThreadPoolExecutor, concurrent.futures.ProcessPoolExecutor)
+        saved = [(cls, vars(cls)["submit"], vars(cls)["shutdown"]) for cls in classes]
+        handed_out: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        guard = self
+
+        def patched(real_submit: Callable[..., Any], real_shutdown: Callable[..., Any]) -> tuple:
+            def submit(pool: Any, *args: Any, **kwargs: Any) -> Any:
+                future = real_submit(pool, *args, **kwargs)
+                handed_out.setdefault(pool, weakref.WeakSet()).add(future)
+                return future
+
+            def shutdown(pool: Any, wait: bool = True, *args: Any, **kwargs: Any) -> Any:
+                if wait:
+                    guard._judge_executor_exit(handed_out.get(pool, ()), sys._getframe(1))
+                return real_shutdown(pool, wait, *args, **kwargs)
+
+            return submit, shutdown
+
+        for cls, real_submit, real_shutdown in saved:
+            cls.submit, cls.shutdown = patched(real_submit, real_shutdown)  # type: ignore[method-assign]
+
+        def restore() -> None:
+            for cls, real_submit, real_shutdown in saved:
+                cls.submit, cls.shutdown = real_submit, real_shutdown  # type: ignore[method-assign]
+
+        return restore
+
+    def _judge_executor_exit(self, futures: Any, frame: Any) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not on the loop's thread: waiting there blocks nobody
+        if self._judge_first(frame):
+            return
+        learner = self.learner.stack(frame)
+        if not learner:
+            return
+        pending = [future for future in list(futures) if not future.done()]
+        if not pending:
+            return
+        _, still = concurrent.futures.wait(pending, timeout=EXECUTOR_EXIT_GRACE)
+        if still:
+            self.seen.append(BlockingCall(EXECUTOR_EXIT, learner, self.overrides))
+            raise BlockingError(EXECUTOR_EXIT)
 
     def _judge_first(self, frame: Any) -> bool:
         """Walking out from the blocking call, is the judge's code met before the learner's?"""
