@@ -5,7 +5,9 @@ import asyncio
 import inspect
 from collections.abc import Awaitable
 
-MISTAKE = ("the event loop was blocked for", "wrong_busy_wait.py:{line} in read_weight()")
+# The line is the spinning one, or on a loaded machine the one before it (starting the
+# scale's thread waits for the thread to start): both are read_weight's.
+MISTAKE = ("the event loop was blocked for", "wrong_busy_wait.py:", " in read_weight()")
 
 
 async def read_weight(scale) -> float:
