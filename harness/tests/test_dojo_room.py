@@ -116,8 +116,14 @@ def test_three_checkouts_join_one_dashboard_and_every_run_reaches_it(fake_templa
 def test_dojo_serve_prints_the_room_listens_on_loopback_and_saves_its_history_on_ctrl_c(
     fake_repo,
 ):
+    # As a terminal starts it: Ctrl-C raises KeyboardInterrupt even where this test runs
+    # under a runner that ignores SIGINT (tox, a script's background job).
+    start = (
+        "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "runpy.run_module('harness', run_name='__main__')"
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", "harness", "--root", str(fake_repo)]
+        [sys.executable, "-c", start, "--root", str(fake_repo)]
         + ["dojo", "serve", "--kata", "add", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
